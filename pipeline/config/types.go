@@ -1,0 +1,160 @@
+// Package config reads slipway.yaml: the schema, its documented defaults,
+// strict decoding and validation with errors that name the field path.
+package config
+
+// Version is the only slipway.yaml schema version this build understands.
+const Version = 1
+
+// Config is a whole slipway.yaml after defaults are applied.
+type Config struct {
+	// Version of the schema; 1. An absent version means 1.
+	Version int `yaml:"version" json:"version"`
+	// Image is the repository that receives promoted images, e.g.
+	// ghcr.io/acme/app. Empty: the module publishes into an ephemeral
+	// registry inside the engine (zero-setup default).
+	Image     string    `yaml:"image" json:"image"`
+	Build     Build     `yaml:"build" json:"build"`
+	Test      Test      `yaml:"test" json:"test"`
+	Gate      Gate      `yaml:"gate" json:"gate"`
+	Tags      Tags      `yaml:"tags" json:"tags"`
+	Retention Retention `yaml:"retention" json:"retention"`
+}
+
+// Build says how the image is built, once per run.
+type Build struct {
+	// Dockerfile path relative to Context. Default "Dockerfile".
+	Dockerfile string `yaml:"dockerfile" json:"dockerfile"`
+	// Context directory relative to the repository root. Default ".".
+	Context string `yaml:"context" json:"context"`
+	// Target stage of a multi-stage Dockerfile. Default: the last stage.
+	Target string `yaml:"target" json:"target"`
+	// Args are build arguments (ARG). Default none.
+	Args map[string]string `yaml:"args" json:"args"`
+	// Platforms to build. Default [linux/amd64].
+	Platforms []string `yaml:"platforms" json:"platforms"`
+}
+
+// Test is the matrix run against the built image.
+type Test struct {
+	// Parallelism is how many cells run at once. Default 8, at least 1.
+	Parallelism int `yaml:"parallelism" json:"parallelism"`
+	// FailFast cancels the other cells after the first failure. Default false.
+	FailFast bool `yaml:"failFast" json:"failFast"`
+	// Timeout per cell attempt. Default 20m.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Retries of a failing cell; a cell that passes on retry is "flaky". Default 1.
+	Retries int `yaml:"retries" json:"retries"`
+	// Matrix axes in the order written; a suite uses the axes it references
+	// as ${axis}.
+	Matrix Matrix `yaml:"matrix" json:"matrix"`
+	// Exclude removes the cells whose axis values match every key of an entry.
+	Exclude []map[string]string `yaml:"exclude" json:"exclude"`
+	// Include adds cells (axis values) that the product does not have.
+	Include []map[string]string `yaml:"include" json:"include"`
+	// Suites to run; none means the image is only built.
+	Suites []Suite `yaml:"suites" json:"suites"`
+}
+
+// Axis is one matrix dimension.
+type Axis struct {
+	Name   string
+	Values []string
+}
+
+// Matrix is the ordered list of axes (a YAML mapping keeps its order).
+type Matrix []Axis
+
+// Suite is one test command, fanned out over the axes it references.
+type Suite struct {
+	// Name, unique; may reference axes as ${axis}.
+	Name string `yaml:"name" json:"name"`
+	// Run is the command: a list is exec'd as is, a string runs under "sh -c".
+	Run Command `yaml:"run" json:"run"`
+	// Env adds environment variables; values may reference axes.
+	Env map[string]string `yaml:"env" json:"env"`
+	// Workdir of the command. Default: the image's own.
+	Workdir string `yaml:"workdir" json:"workdir"`
+	// MountSource, when set, mounts the repository's sources at this
+	// absolute path in the container under test.
+	MountSource string `yaml:"mountSource" json:"mountSource"`
+	// Reports are absolute paths of JUnit XML files read back after the run.
+	Reports []string `yaml:"reports" json:"reports"`
+}
+
+// Command is a suite's command line. Exactly one of Args and Shell is set.
+type Command struct {
+	// Args is the exec form (a YAML list).
+	Args []string
+	// Shell is the shell form (a YAML string), run as sh -c Shell.
+	Shell string
+}
+
+// Gate decides whether the candidate may be promoted.
+type Gate struct {
+	// Mode: "no-regression" (default) or "strict".
+	Mode string `yaml:"mode" json:"mode"`
+	// Baseline is the tag in Image whose digest is the previous good image.
+	// Default "stable".
+	Baseline string `yaml:"baseline" json:"baseline"`
+	// Flaky: "warn" (default) reports flaky cells, "fail" blocks on them.
+	Flaky string `yaml:"flaky" json:"flaky"`
+	// AllowDropped lets the candidate stop running a case the baseline ran.
+	// Default false.
+	AllowDropped bool `yaml:"allowDropped" json:"allowDropped"`
+}
+
+// Gate modes.
+const (
+	ModeNoRegression = "no-regression"
+	ModeStrict       = "strict"
+)
+
+// Flaky policies.
+const (
+	FlakyWarn = "warn"
+	FlakyFail = "fail"
+)
+
+// Tags are the templates of the tags a promotion writes.
+type Tags struct {
+	// Immutable tag templates; a template whose placeholders this run
+	// cannot fill (e.g. {pr} outside a pull request) is skipped.
+	// Default ["sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"].
+	Immutable []string `yaml:"immutable" json:"immutable"`
+	// Floating tags, moved by digest only after the gate passes.
+	// Default ["stable"].
+	Floating []string `yaml:"floating" json:"floating"`
+}
+
+// Retention is the registry clean-up policy.
+type Retention struct {
+	// MinAge: nothing younger is ever deleted. Default 48h.
+	MinAge Duration `yaml:"minAge" json:"minAge"`
+	// Protect: tags matching any of these regexes are never deleted.
+	Protect []string `yaml:"protect" json:"protect"`
+	// Rules in order; the first that matches a tag decides it.
+	Rules []Rule `yaml:"rules" json:"rules"`
+	// Untagged manifests older than this go, unless a kept index needs them.
+	Untagged Untagged `yaml:"untagged" json:"untagged"`
+}
+
+// Rule is one retention rule; it matches by Class, Match, or both.
+type Rule struct {
+	Name string `yaml:"name" json:"name"`
+	// Class of tag (pr, branch, sha, semver, nightly, run, floating).
+	Class string `yaml:"class" json:"class"`
+	// Match is a regular expression over the tag.
+	Match string `yaml:"match" json:"match"`
+	// OlderThan: a matched tag older than this expires. Zero: any age.
+	OlderThan Duration `yaml:"olderThan" json:"olderThan"`
+	// Keep the newest N tags this rule matches, whatever their age.
+	Keep int `yaml:"keep" json:"keep"`
+	// KeepPerMinor keeps the newest N patches of each minor (semver tags).
+	KeepPerMinor int `yaml:"keepPerMinor" json:"keepPerMinor"`
+}
+
+// Untagged is the rule for manifests no tag points at.
+type Untagged struct {
+	// OlderThan: untagged manifests older than this go. Default 24h.
+	OlderThan Duration `yaml:"olderThan" json:"olderThan"`
+}
