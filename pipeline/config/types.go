@@ -1,5 +1,14 @@
 // Package config reads slipway.yaml: the schema, its documented defaults,
 // strict decoding and validation with errors that name the field path.
+//
+// Load starts from Default() and overwrites only the keys the file sets: a
+// key with no value (null) counts as absent and keeps its default, an
+// explicit zero stays (retries: 0), and an explicit [] empties a list whose
+// default has items (floating: []). Slipway.schema.json (Schema) describes
+// the same fields for editors.
+//
+// Suites reference matrix axes as ${axis} (see Refs and Expand); $${x} is
+// a literal ${x}, so a shell command can still use its own variables.
 package config
 
 // Version is the only slipway.yaml schema version this build understands.
@@ -47,9 +56,11 @@ type Test struct {
 	// Matrix axes in the order written; a suite uses the axes it references
 	// as ${axis}.
 	Matrix Matrix `yaml:"matrix" json:"matrix"`
-	// Exclude removes the cells whose axis values match every key of an entry.
+	// Exclude removes the cells whose axis values match every key of an
+	// entry. Values compare as written ("01" is not "1").
 	Exclude []map[string]string `yaml:"exclude" json:"exclude"`
-	// Include adds cells (axis values) that the product does not have.
+	// Include adds cells (axis values) that the product does not have; its
+	// values need not be among the axis's.
 	Include []map[string]string `yaml:"include" json:"include"`
 	// Suites to run; none means the image is only built.
 	Suites []Suite `yaml:"suites" json:"suites"`
@@ -57,7 +68,10 @@ type Test struct {
 
 // Axis is one matrix dimension.
 type Axis struct {
-	Name   string
+	// Name matches AxisNamePattern.
+	Name string
+	// Values as written in the YAML (numbers too: [1, 2] is "1", "2"),
+	// non-empty and distinct.
 	Values []string
 }
 
@@ -66,9 +80,10 @@ type Matrix []Axis
 
 // Suite is one test command, fanned out over the axes it references.
 type Suite struct {
-	// Name, unique; may reference axes as ${axis}.
+	// Name, unique; may reference axes as ${axis}. Suite.Axes tells which.
 	Name string `yaml:"name" json:"name"`
 	// Run is the command: a list is exec'd as is, a string runs under "sh -c".
+	// It may reference axes; $${x} is the shell's own ${x}.
 	Run Command `yaml:"run" json:"run"`
 	// Env adds environment variables; values may reference axes.
 	Env map[string]string `yaml:"env" json:"env"`
@@ -132,7 +147,8 @@ type Retention struct {
 	MinAge Duration `yaml:"minAge" json:"minAge"`
 	// Protect: tags matching any of these regexes are never deleted.
 	Protect []string `yaml:"protect" json:"protect"`
-	// Rules in order; the first that matches a tag decides it.
+	// Rules in order; the first that matches a tag decides it. Default none:
+	// only untagged manifests are ever deleted.
 	Rules []Rule `yaml:"rules" json:"rules"`
 	// Untagged manifests older than this go, unless a kept index needs them.
 	Untagged Untagged `yaml:"untagged" json:"untagged"`

@@ -1,0 +1,49 @@
+package config
+
+import "time"
+
+// DefaultPath is where slipway.yaml is looked for, relative to the
+// repository root.
+const DefaultPath = "slipway.yaml"
+
+// Default returns the config of an empty slipway.yaml: every documented
+// default, in this one place. Load starts from it and overwrites only the
+// fields the file sets, so an explicit zero (retries: 0, floating: [])
+// stays zero. Each call returns fresh slices.
+func Default() Config {
+	return Config{
+		Version: Version,
+		Build: Build{
+			Dockerfile: "Dockerfile",
+			Context:    ".",
+			Platforms:  []string{"linux/amd64"},
+		},
+		Test: Test{
+			Parallelism: 8,
+			Timeout:     Duration(20 * time.Minute),
+			Retries:     1,
+		},
+		Gate: Gate{
+			Mode:     ModeNoRegression,
+			Baseline: "stable",
+			Flaky:    FlakyWarn,
+		},
+		Tags: Tags{
+			Immutable: []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"},
+			Floating:  []string{"stable"},
+		},
+		Retention: Retention{
+			MinAge:  Duration(48 * time.Hour),
+			Protect: DefaultProtect(),
+			Untagged: Untagged{
+				OlderThan: Duration(24 * time.Hour),
+			},
+		},
+	}
+}
+
+// DefaultProtect returns the default retention.protect: the usual floating
+// and release tags are never deleted.
+func DefaultProtect() []string {
+	return []string{`^latest$`, `^stable$`, `^dev$`, `^cache$`, `^v?\d+\.\d+\.\d+$`}
+}

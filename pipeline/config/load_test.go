@@ -1,0 +1,570 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// goodFiles are the example configs: each must load.
+func goodFiles(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("testdata: %v %v", files, err)
+	}
+	return files
+}
+
+func load(t *testing.T, doc string) *Config {
+	t.Helper()
+	cfg, err := Load(strings.NewReader(doc))
+	if err != nil {
+		t.Fatalf("Load:\n%v", err)
+	}
+	return cfg
+}
+
+func TestTestdataLoads(t *testing.T) {
+	for _, f := range goodFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, err := LoadFile(f)
+			if err != nil {
+				t.Fatalf("LoadFile:\n%v", err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("Validate after Load:\n%v", err)
+			}
+		})
+	}
+}
+
+// TestBadConfigs loads testdata/bad/*.yaml; each ends with the exact error
+// lines it must produce, as "# want: ..." comments.
+func TestBadConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata/bad files")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, l := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(l, "# want: "); ok {
+					want = append(want, w)
+				}
+			}
+			cfg, err := Load(strings.NewReader(string(data)))
+			if err == nil {
+				t.Fatalf("Load accepted it: %+v", cfg)
+			}
+			if cfg != nil {
+				t.Errorf("Load returned a config with its error")
+			}
+			got := strings.Split(err.Error(), "\n")
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"unknown top-level key", "imagee: x\n",
+			[]string{`line 1: imagee: unknown field (did you mean "image"?)`}},
+		{"unknown nested key", "test:\n  timeout: 5m\n\n  paralelism: 4\n",
+			[]string{`line 4: test.paralelism: unknown field (did you mean "parallelism"?)`}},
+		{"unknown key no suggestion", "gate:\n  colour: red\n",
+			[]string{`line 2: gate.colour: unknown field`}},
+		{"version 2", "version: 2\n",
+			[]string{`line 1: version: 2 is not supported (supported: 1)`}},
+		{"version 0", "version: 0\n",
+			[]string{`line 1: version: 0 is not supported (supported: 1)`}},
+		{"version string", "version: one\n",
+			[]string{`line 1: version: "one" is not an integer`}},
+		{"bad rule duration", "retention:\n  rules:\n    - {class: pr}\n    - {class: sha}\n    - {match: x, olderThan: 3x}\n",
+			[]string{`line 5: retention.rules[2].olderThan: "3x" is not a duration`}},
+		{"negative duration", "retention: {minAge: -1h}\n",
+			[]string{`line 1: retention.minAge: "-1h" is negative`}},
+		{"days do not mix", "test: {timeout: 1d12h}\n",
+			[]string{`line 1: test.timeout: "1d12h" is not a duration`}},
+		{"parallelism 0", "test: {parallelism: 0}\n",
+			[]string{`line 1: test.parallelism: must be at least 1, got 0`}},
+		{"retries -1", "test:\n  retries: -1\n",
+			[]string{`line 2: test.retries: must not be negative, got -1`}},
+		{"int overflow", "test: {retries: 99999999999999999999}\n",
+			[]string{`line 1: test.retries: "99999999999999999999" is not an integer`}},
+		{"quoted int", "test: {retries: \"2\"}\n",
+			[]string{`line 1: test.retries: "2" is not an integer`}},
+		{"axis without values", "test:\n  matrix:\n    os: []\n",
+			[]string{`line 3: test.matrix.os: axis has no values`}},
+		{"axis null", "test:\n  matrix:\n    os:\n",
+			[]string{`line 3: test.matrix.os: must be a list of values, got null`}},
+		{"duplicate axis value", "test:\n  matrix:\n    n: [1, 2, 1]\n",
+			[]string{`line 3: test.matrix.n[2]: duplicate value "1"`}},
+		{"empty axis value", "test:\n  matrix:\n    n: [\"\"]\n",
+			[]string{`line 3: test.matrix.n[0]: empty value`}},
+		{"nested axis value", "test:\n  matrix:\n    n: [[1]]\n",
+			[]string{`line 3: test.matrix.n[0]: must be a string, got a list`}},
+		{"exclude unknown axis", "test:\n  matrix: {a: [1]}\n  exclude:\n    - {b: 1}\n",
+			[]string{`line 4: test.exclude[0].b: unknown axis (axes: a)`}},
+		{"include unknown axis, no matrix", "test:\n  include:\n    - {b: 1}\n",
+			[]string{`line 3: test.include[0].b: unknown axis (the matrix has no axes)`}},
+		{"include new value is fine", "test:\n  matrix: {a: [1]}\n  include: [{a: 2}]\n", nil},
+		{"exclude unknown value", "test:\n  matrix: {a: [1, 2]}\n  exclude: [{a: 3}]\n",
+			[]string{`line 3: test.exclude[0].a: "3" is not a value of axis a`}},
+		{"duplicate suite", "test:\n  suites:\n    - {name: u, run: x}\n    - {name: u, run: y}\n",
+			[]string{`line 4: test.suites[1].name: duplicate suite name "u" (first at test.suites[0])`}},
+		{"suite without name and run", "test:\n  suites:\n    - workdir: /src\n",
+			[]string{`line 3: test.suites[0].name: must not be empty`, `line 3: test.suites[0].run: must not be empty`}},
+		{"suite empty shell run", "test:\n  suites:\n    - name: u\n      run: \"\"\n",
+			[]string{`line 4: test.suites[0].run: must not be empty`}},
+		{"relative report", "test:\n  suites:\n    - name: u\n      run: x\n      reports: [junit.xml]\n",
+			[]string{`line 5: test.suites[0].reports[0]: "junit.xml" is not an absolute path`}},
+		{"relative mountSource", "test:\n  suites:\n    - {name: u, run: x, mountSource: src}\n",
+			[]string{`line 3: test.suites[0].mountSource: "src" is not an absolute path`}},
+		{"unknown axis in name", "test:\n  suites:\n    - {name: \"u-${os}\", run: x}\n",
+			[]string{`line 3: test.suites[0].name: ${os} is not a matrix axis (the matrix has no axes); write $${os} for a literal ${os}`}},
+		{"unknown axis in exec arg", "test:\n  matrix: {os: [a]}\n  suites:\n    - name: u\n      run:\n        - echo\n        - ${o}\n",
+			[]string{`line 7: test.suites[0].run[1]: ${o} is not a matrix axis (axes: os); write $${o} for a literal ${o}`}},
+		{"escaped shell var", "test:\n  suites:\n    - {name: u, run: \"echo $${HOME} ${HOME:-x} $$\"}\n", nil},
+		{"gate mode", "gate: {mode: lenient}\n",
+			[]string{`line 1: gate.mode: "lenient" is not a gate mode (no-regression or strict)`}},
+		{"gate flaky", "gate:\n  flaky: retry\n",
+			[]string{`line 2: gate.flaky: "retry" is not a flaky policy (warn or fail)`}},
+		{"gate baseline empty", "gate:\n  baseline: \"\"\n",
+			[]string{`line 2: gate.baseline: must not be empty`}},
+		{"rule without class or match", "retention:\n  rules:\n    - name: x\n      keep: 3\n",
+			[]string{`line 3: retention.rules[0]: needs a class or a match`}},
+		{"unknown class", "retention:\n  rules: [{class: tag}]\n",
+			[]string{`line 2: retention.rules[0].class: unknown tag class "tag" (known: pr, branch, sha, semver, nightly, run, floating)`}},
+		{"bad protect regexp", "retention:\n  protect: [\"^v(\"]\n",
+			[]string{`line 2: retention.protect[0]: "^v(" is not a valid regular expression: missing closing )`}},
+		{"keepPerMinor not semver", "retention:\n  rules: [{match: x, keepPerMinor: 2}]\n",
+			[]string{`line 2: retention.rules[0].keepPerMinor: only applies to class semver`}},
+		{"keep negative", "retention:\n  rules: [{class: pr, keep: -2}]\n",
+			[]string{`line 2: retention.rules[0].keep: must not be negative, got -2`}},
+		{"image with tag", "image: ghcr.io/acme/app:latest\n",
+			[]string{`line 1: image: "ghcr.io/acme/app:latest" has a tag: give the repository only`}},
+		{"image with digest", "image: ghcr.io/acme/app@sha256:abc\n",
+			[]string{`line 1: image: "ghcr.io/acme/app@sha256:abc" has a digest: give the repository only`}},
+		{"image upper case", "image: ghcr.io/Acme/app\n",
+			[]string{"line 1: image: \"ghcr.io/Acme/app\" is not a repository: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Acme/app"}},
+		{"image with port is fine", "image: localhost:5000/app\n", nil},
+		{"bad platform", "build: {platforms: [linux/amd64, \"linux/arm/v7\", amd64]}\n",
+			[]string{`line 1: build.platforms[2]: "amd64" is not a platform (os/arch[/variant], e.g. linux/amd64)`}},
+		{"no platform", "build: {platforms: []}\n",
+			[]string{`line 1: build.platforms: must list at least one platform`}},
+		{"immutable without placeholder", "tags:\n  immutable: [release]\n",
+			[]string{`line 2: tags.immutable[0]: "release" has no placeholder: an immutable tag can be written only once`}},
+		{"floating bad tag", "tags:\n  floating: [\".hidden\"]\n",
+			[]string{`line 2: tags.floating[0]: ".hidden" is not a valid tag`}},
+		{"duplicate key", "gate:\n  mode: strict\n  mode: strict\n",
+			[]string{`line 3: gate.mode: duplicate key (first at line 2)`}},
+		{"bool", "test: {failFast: 1}\n",
+			[]string{`line 1: test.failFast: "1" is not a boolean (true or false)`}},
+		{"several, in line order", "test:\n  retries: -1\n  parallelism: 0\nimagee: x\n",
+			[]string{
+				`line 2: test.retries: must not be negative, got -1`,
+				`line 3: test.parallelism: must be at least 1, got 0`,
+				`line 4: imagee: unknown field (did you mean "image"?)`,
+			}},
+		{"type error hides its validation", "test:\n  suites:\n    - name: u\n      run: {a: b}\n",
+			[]string{`line 4: test.suites[0].run: must be a string (shell form) or a list of strings (exec form), got a mapping`}},
+		{"merge of a scalar", "gate:\n  <<: strict\n",
+			[]string{`line 2: gate["<<"]: must be a mapping or a list of mappings, got "strict"`}},
+		{"merge into itself", "gate: &g\n  <<: *g\n",
+			[]string{`line 2: gate["<<"]: merges a mapping into itself`}},
+		{"non-scalar key", "gate:\n  ? [a]\n  : b\n",
+			[]string{`line 2: gate: keys must be strings, got a list`}},
+		{"unknown anchor", "test:\n  timeout: *t\n",
+			[]string{`line 2: unknown anchor 't' referenced`}},
+		{"syntax", "test:\n  matrix: {a: [1}\n",
+			[]string{`line 2: did not find expected ',' or ']'`}},
+		{"two documents", "image: a\n---\nimage: b\n",
+			[]string{`line 2: only one YAML document is allowed`}},
+		{"document is a list", "- a\n",
+			[]string{`line 1: the document must be a mapping, got a list`}},
+		{"document is a scalar", "hello\n",
+			[]string{`line 1: the document must be a mapping, got "hello"`}},
+		{"newline in value stays on one line", "gate: {mode: \"a\\nb\"}\n",
+			[]string{`line 1: gate.mode: "a\nb" is not a gate mode (no-regression or strict)`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(strings.NewReader(tt.doc))
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestEmptyIsDefault(t *testing.T) {
+	t.Parallel()
+	for _, doc := range []string{"", "\n", "# just a comment\n", "---\n", "~\n", "version: 1\n", "build:\ntest:\ngate: ~\n"} {
+		cfg := load(t, doc)
+		if want := Default(); !reflect.DeepEqual(*cfg, want) {
+			t.Errorf("Load(%q) =\n%+v\nwant Default():\n%+v", doc, *cfg, want)
+		}
+	}
+}
+
+// TestDefaults pins every documented default (types.go comments, DESIGN §3).
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	d := Default()
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"version", d.Version, 1},
+		{"image", d.Image, ""},
+		{"build.dockerfile", d.Build.Dockerfile, "Dockerfile"},
+		{"build.context", d.Build.Context, "."},
+		{"build.target", d.Build.Target, ""},
+		{"build.platforms", d.Build.Platforms, []string{"linux/amd64"}},
+		{"test.parallelism", d.Test.Parallelism, 8},
+		{"test.failFast", d.Test.FailFast, false},
+		{"test.timeout", d.Test.Timeout.Std(), 20 * time.Minute},
+		{"test.retries", d.Test.Retries, 1},
+		{"gate.mode", d.Gate.Mode, "no-regression"},
+		{"gate.baseline", d.Gate.Baseline, "stable"},
+		{"gate.flaky", d.Gate.Flaky, "warn"},
+		{"gate.allowDropped", d.Gate.AllowDropped, false},
+		{"tags.immutable", d.Tags.Immutable, []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"}},
+		{"tags.floating", d.Tags.Floating, []string{"stable"}},
+		{"retention.minAge", d.Retention.MinAge.Std(), 48 * time.Hour},
+		{"retention.protect", d.Retention.Protect, []string{`^latest$`, `^stable$`, `^dev$`, `^cache$`, `^v?\d+\.\d+\.\d+$`}},
+		{"retention.untagged.olderThan", d.Retention.Untagged.OlderThan.Std(), 24 * time.Hour},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("Default().Validate(): %v", err)
+	}
+	// Fresh slices: a caller's edit does not leak into the next Default.
+	d.Tags.Floating[0] = "changed"
+	if Default().Tags.Floating[0] != "stable" {
+		t.Error("Default shares its slices")
+	}
+}
+
+func TestExplicitZero(t *testing.T) {
+	t.Parallel()
+	cfg := load(t, `
+test:
+  retries: 0
+  failFast: false
+  parallelism: 1
+tags:
+  floating: []
+retention:
+  minAge: 0s
+  protect: []
+  untagged: {olderThan: 0s}
+`)
+	if cfg.Test.Retries != 0 || cfg.Test.FailFast || cfg.Test.Parallelism != 1 {
+		t.Errorf("test = %+v", cfg.Test)
+	}
+	if cfg.Tags.Floating == nil || len(cfg.Tags.Floating) != 0 {
+		t.Errorf("floating = %#v, want empty", cfg.Tags.Floating)
+	}
+	if len(cfg.Retention.Protect) != 0 || cfg.Retention.MinAge != 0 || cfg.Retention.Untagged.OlderThan != 0 {
+		t.Errorf("retention = %+v", cfg.Retention)
+	}
+	// Untouched siblings keep their defaults.
+	if cfg.Test.Timeout.Std() != 20*time.Minute || !reflect.DeepEqual(cfg.Tags.Immutable, Default().Tags.Immutable) {
+		t.Errorf("defaults lost: %+v %+v", cfg.Test, cfg.Tags)
+	}
+	// true overrides a false default; null is "not set".
+	cfg = load(t, "test: {failFast: true, retries: ~}\ngate: {allowDropped: true}\n")
+	if !cfg.Test.FailFast || !cfg.Gate.AllowDropped || cfg.Test.Retries != 1 {
+		t.Errorf("got %+v %+v", cfg.Test, cfg.Gate)
+	}
+}
+
+func TestFullValues(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Matrix{{"shard", []string{"1", "2", "3", "4"}}, {"browser", []string{"chromium", "firefox"}}}
+	if !reflect.DeepEqual(cfg.Test.Matrix, want) {
+		t.Errorf("matrix = %#v", cfg.Test.Matrix)
+	}
+	if got := cfg.Test.Exclude; !reflect.DeepEqual(got, []map[string]string{{"shard": "4", "browser": "firefox"}}) {
+		t.Errorf("exclude = %#v", got)
+	}
+	if got := cfg.Build.Args["CGO_ENABLED"]; got != "0" {
+		t.Errorf("args = %#v", cfg.Build.Args)
+	}
+	unit, e2e := cfg.Test.Suites[0], cfg.Test.Suites[1]
+	if !reflect.DeepEqual(unit.Run, Command{Args: []string{"go", "test", "-race", "./..."}}) {
+		t.Errorf("unit run = %#v", unit.Run)
+	}
+	if e2e.Run.Args != nil || !strings.HasPrefix(e2e.Run.Shell, "npx playwright test") {
+		t.Errorf("e2e run = %#v", e2e.Run)
+	}
+	if got := e2e.Axes(cfg.Test.Matrix).Names(); !reflect.DeepEqual(got, []string{"shard", "browser"}) {
+		t.Errorf("e2e axes = %v", got)
+	}
+	if got := unit.Axes(cfg.Test.Matrix); got != nil {
+		t.Errorf("unit axes = %v", got)
+	}
+	// "\\d" in a double-quoted YAML string is the regexp \d.
+	semver := regexp.MustCompile(cfg.Retention.Protect[4])
+	if !semver.MatchString("v1.2.3") || semver.MatchString(`v1\.2\.3`) {
+		t.Errorf("protect[4] = %q", cfg.Retention.Protect[4])
+	}
+	r := cfg.Retention.Rules[3]
+	if r.Keep != 30 || r.OlderThan.Std() != 30*24*time.Hour || r.Class != "sha" {
+		t.Errorf("rule = %+v", r)
+	}
+}
+
+// TestFullHasEveryField keeps testdata/full.yaml (the README example)
+// complete: every field of every struct is written at least once.
+func TestFullHasEveryField(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var walk func(n *yaml.Node, typ reflect.Type)
+	walk = func(n *yaml.Node, typ reflect.Type) {
+		n = resolve(n)
+		switch {
+		case typ.Kind() == reflect.Slice && typ.Elem().Kind() == reflect.Struct && n.Kind == yaml.SequenceNode:
+			for _, item := range n.Content {
+				walk(item, typ.Elem())
+			}
+		case typ.Kind() == reflect.Struct && typ != commandType && n.Kind == yaml.MappingNode:
+			fields := fieldsOf(typ)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if idx, ok := fields[n.Content[i].Value]; ok {
+					seen[typ.Name()+"."+n.Content[i].Value] = true
+					walk(n.Content[i+1], typ.Field(idx).Type)
+				}
+			}
+		}
+	}
+	walk(doc.Content[0], reflect.TypeFor[Config]())
+	for _, typ := range structTypes(reflect.TypeFor[Config]()) {
+		for name := range fieldsOf(typ) {
+			if !seen[typ.Name()+"."+name] {
+				t.Errorf("testdata/full.yaml does not set %s.%s", typ.Name(), name)
+			}
+		}
+	}
+}
+
+// structTypes lists the struct types reachable from t that map to YAML
+// mappings (not the custom-decoded ones).
+func structTypes(t reflect.Type) []reflect.Type {
+	var out []reflect.Type
+	var visit func(t reflect.Type)
+	visit = func(t reflect.Type) {
+		switch {
+		case t == durationType || t == matrixType || t == commandType:
+		case t.Kind() == reflect.Slice || t.Kind() == reflect.Map:
+			visit(t.Elem())
+		case t.Kind() == reflect.Struct:
+			out = append(out, t)
+			for i := range t.NumField() {
+				if yamlName(t.Field(i)) != "" {
+					visit(t.Field(i).Type)
+				}
+			}
+		}
+	}
+	visit(t)
+	return out
+}
+
+func TestAnchors(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadFile("testdata/anchors.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	race := cfg.Test.Suites[1]
+	if race.Name != "race-${go}" || race.Run.Args[2] != "-race" || !reflect.DeepEqual(race.Reports, []string{"/out/junit.xml"}) {
+		t.Errorf("race = %+v", race)
+	}
+	if want := map[string]string{"GOTOOLCHAIN": "go${go}.0", "CGO_ENABLED": "1"}; !reflect.DeepEqual(race.Env, want) {
+		t.Errorf("race env = %v", race.Env)
+	}
+	if cfg.Test.Suites[0].Env["CGO_ENABLED"] != "0" {
+		t.Errorf("the anchor changed: %v", cfg.Test.Suites[0].Env)
+	}
+}
+
+// TestAliasExpansionIsBounded: a "billion laughs" document fails fast.
+func TestAliasExpansionIsBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("x0: &x0 {GOFLAGS: a, B: b, C: c, D: d}\n")
+	for i := 1; i <= 30; i++ {
+		b.WriteString("x" + itoa(i) + ": &x" + itoa(i) + " {<<: [")
+		for j := range 8 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*x" + itoa(i-1))
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("build:\n  args: *x30\n")
+	start := time.Now()
+	_, err := Load(strings.NewReader(b.String()))
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+	if !strings.Contains(err.Error(), "values once aliases are expanded") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestTooLarge(t *testing.T) {
+	t.Parallel()
+	_, err := Load(strings.NewReader("# " + strings.Repeat("x", MaxSize) + "\n"))
+	if err == nil || err.Error() != "larger than 1048576 bytes" {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	t.Parallel()
+	_, err := LoadFile(filepath.Join(t.TempDir(), "slipway.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
+	}
+
+	path := filepath.Join(t.TempDir(), "slipway.yaml")
+	if err := os.WriteFile(path, []byte("test:\n  retries: -1\n  paralelism: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadFile(path)
+	want := path + ":2: test.retries: must not be negative, got -1\n" +
+		path + `:3: test.paralelism: unknown field (did you mean "parallelism"?)`
+	if err == nil || err.Error() != want {
+		t.Errorf("err =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestErrorsAs(t *testing.T) {
+	t.Parallel()
+	_, err := Load(strings.NewReader("test: {parallelism: 0, retries: -1}\n"))
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 2 {
+		t.Fatalf("errors.As(Errors): %v", err)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		t.Fatalf("errors.As(*FieldError): %v", err)
+	}
+	if *fe != (FieldError{Line: 1, Path: "test.parallelism", Msg: "must be at least 1, got 0"}) {
+		t.Errorf("first = %+v", *fe)
+	}
+}
+
+func TestFieldErrorFormat(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		e    FieldError
+		want string
+	}{
+		{FieldError{File: "slipway.yaml", Line: 31, Path: "a.b", Msg: "bad"}, "slipway.yaml:31: a.b: bad"},
+		{FieldError{File: "slipway.yaml", Msg: "too big"}, "slipway.yaml: too big"},
+		{FieldError{Line: 3, Msg: "syntax"}, "line 3: syntax"},
+		{FieldError{Path: "gate.mode", Msg: "bad"}, "gate.mode: bad"},
+		{FieldError{Path: "x", Msg: "a\nb"}, `x: a\nb`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestValidateWithoutLines(t *testing.T) {
+	t.Parallel()
+	cfg := Default()
+	cfg.Test.Parallelism = 0
+	cfg.Test.Matrix = Matrix{{Name: "os", Values: []string{"linux"}}, {Name: "os", Values: []string{"mac"}}}
+	cfg.Retention.MinAge = -1
+	err := cfg.Validate()
+	want := "test.parallelism: must be at least 1, got 0\n" +
+		"test.matrix.os: duplicate axis\n" +
+		"retention.minAge: must not be negative, got -1ns"
+	if err == nil || err.Error() != want {
+		t.Errorf("Validate:\n%v\nwant:\n%s", err, want)
+	}
+	var zero Config
+	if zero.Validate() == nil {
+		t.Error("the zero Config validates")
+	}
+}
+
+// TestRoundTrip: a loaded config written back as YAML loads to the same.
+func TestRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, f := range goodFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, err := LoadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, cfg)
+		})
+	}
+}
+
+func roundTrip(t testing.TB, cfg *Config) {
+	t.Helper()
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	again, err := Load(strings.NewReader(string(out)))
+	if err != nil {
+		t.Fatalf("reloading:\n%v\nof:\n%s", err, out)
+	}
+	if !reflect.DeepEqual(cfg, again) {
+		t.Fatalf("round trip changed the config:\n%#v\n%#v\nvia:\n%s", cfg, again, out)
+	}
+}

@@ -1,0 +1,350 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/slipway-ci/slipway/pipeline/gitctx"
+)
+
+// Validate reports every problem of c (Load already ran it). The error is an
+// Errors of *FieldError with field paths; lines are unknown here.
+func (c *Config) Validate() error {
+	if errs := validate(c, nil); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+var (
+	// tagRE is the grammar of an OCI tag.
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	// platformRE is os/arch[/variant], as in linux/amd64 or linux/arm/v7.
+	platformRE = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
+	// placeholderRE is a tag template's {placeholder}.
+	placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
+)
+
+// validator collects problems; lines, when known, places them in the file.
+type validator struct {
+	errs  Errors
+	lines map[string]int
+}
+
+func (v *validator) add(p, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Line: v.line(p), Path: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+// line is where p is written, or else where the nearest field holding it is
+// (a suite without a name: the suite's line).
+func (v *validator) line(p string) int {
+	for v.lines != nil {
+		if l, ok := v.lines[p]; ok {
+			return l
+		}
+		if p == "" {
+			break
+		}
+		p = parent(p)
+	}
+	return 0
+}
+
+func validate(c *Config, lines map[string]int) Errors {
+	v := &validator{lines: lines}
+	if c.Version != Version {
+		v.add("version", "%d is not supported (supported: %d)", c.Version, Version)
+	}
+	if c.Image != "" {
+		v.image(c.Image)
+	}
+	v.build(&c.Build)
+	v.test(&c.Test)
+	v.gate(&c.Gate)
+	v.tags(&c.Tags)
+	v.retention(&c.Retention)
+	return v.errs
+}
+
+func (v *validator) image(s string) {
+	const p = "image"
+	last := s[strings.LastIndexByte(s, '/')+1:]
+	switch {
+	case strings.Contains(s, "@"):
+		v.add(p, "%q has a digest: give the repository only", s)
+	case strings.Contains(last, ":"):
+		v.add(p, "%q has a tag: give the repository only", s)
+	default:
+		if _, err := name.NewRepository(s); err != nil {
+			v.add(p, "%q is not a repository: %v", s, err)
+		}
+	}
+}
+
+func (v *validator) build(b *Build) {
+	v.relative("build.dockerfile", b.Dockerfile, "build.context")
+	v.relative("build.context", b.Context, "the repository root")
+	for k := range b.Args {
+		if k == "" {
+			v.add(keyPath("build.args", k), "empty build argument name")
+		}
+	}
+	if len(b.Platforms) == 0 {
+		v.add("build.platforms", "must list at least one platform")
+	}
+	for i, pl := range b.Platforms {
+		p := index("build.platforms", i)
+		switch {
+		case !platformRE.MatchString(pl):
+			v.add(p, "%q is not a platform (os/arch[/variant], e.g. linux/amd64)", pl)
+		case slices.Index(b.Platforms, pl) < i:
+			v.add(p, "duplicate platform %q", pl)
+		}
+	}
+}
+
+// relative checks a path that must stay inside of.
+func (v *validator) relative(p, s, of string) {
+	switch {
+	case s == "":
+		v.add(p, "must not be empty")
+	case path.IsAbs(s):
+		v.add(p, "%q must be relative to %s", s, of)
+	case path.Clean(s) == ".." || strings.HasPrefix(path.Clean(s), "../"):
+		v.add(p, "%q is outside %s", s, of)
+	}
+}
+
+func (v *validator) test(t *Test) {
+	if t.Parallelism < 1 {
+		v.add("test.parallelism", "must be at least 1, got %d", t.Parallelism)
+	}
+	if t.Timeout <= 0 {
+		v.add("test.timeout", "must be more than 0, got %s", t.Timeout)
+	}
+	if t.Retries < 0 {
+		v.add("test.retries", "must not be negative, got %d", t.Retries)
+	}
+	for i, a := range t.Matrix {
+		p := keyPath("test.matrix", a.Name)
+		switch {
+		case !axisNameRE.MatchString(a.Name):
+			v.add(p, "axis name %q must match %s", a.Name, AxisNamePattern)
+		case slices.IndexFunc(t.Matrix, func(b Axis) bool { return b.Name == a.Name }) < i:
+			v.add(p, "duplicate axis")
+		}
+		if len(a.Values) == 0 {
+			v.add(p, "axis has no values")
+		}
+		for j, val := range a.Values {
+			switch {
+			case val == "":
+				v.add(index(p, j), "empty value")
+			case slices.Index(a.Values, val) < j:
+				v.add(index(p, j), "duplicate value %q", val)
+			}
+		}
+	}
+	v.cells("test.exclude", t.Exclude, t.Matrix, true)
+	v.cells("test.include", t.Include, t.Matrix, false)
+	for i := range t.Suites {
+		v.suite(t.Suites, i, t.Matrix)
+	}
+}
+
+// cells checks exclude or include entries: known axes, and for exclude
+// values the axis has (include may add values).
+func (v *validator) cells(p string, entries []map[string]string, m Matrix, known bool) {
+	for i, e := range entries {
+		ep := index(p, i)
+		if len(e) == 0 {
+			v.add(ep, "empty entry")
+		}
+		for _, k := range sortedKeys(e) {
+			a, ok := m.Axis(k)
+			switch {
+			case !ok:
+				v.add(keyPath(ep, k), "unknown axis%s", axesHint(m))
+			case known && !slices.Contains(a.Values, e[k]):
+				v.add(keyPath(ep, k), "%q is not a value of axis %s", e[k], k)
+			}
+		}
+	}
+}
+
+func (v *validator) suite(suites []Suite, i int, m Matrix) {
+	s := suites[i]
+	p := index("test.suites", i)
+	switch first := slices.IndexFunc(suites, func(o Suite) bool { return o.Name == s.Name }); {
+	case s.Name == "":
+		v.add(p+".name", "must not be empty")
+	case first < i:
+		v.add(p+".name", "duplicate suite name %q (first at %s)", s.Name, index("test.suites", first))
+	}
+	v.refs(p+".name", s.Name, m)
+	switch {
+	case s.Run.IsZero():
+		v.add(p+".run", "must not be empty")
+	case s.Run.Args != nil && s.Run.Args[0] == "":
+		v.add(p+".run[0]", "the program must not be empty")
+	}
+	v.refs(p+".run", s.Run.Shell, m)
+	for j, arg := range s.Run.Args {
+		v.refs(index(p+".run", j), arg, m)
+	}
+	for _, k := range sortedKeys(s.Env) {
+		if k == "" {
+			v.add(keyPath(p+".env", k), "empty variable name")
+		}
+		v.refs(keyPath(p+".env", k), s.Env[k], m)
+	}
+	v.absolute(p+".workdir", s.Workdir)
+	v.absolute(p+".mountSource", s.MountSource)
+	for j, r := range s.Reports {
+		if r == "" {
+			v.add(index(p+".reports", j), "must not be empty")
+		} else {
+			v.absolute(index(p+".reports", j), r)
+		}
+	}
+}
+
+// refs checks that every ${axis} in s names an axis.
+func (v *validator) refs(p, s string, m Matrix) {
+	for _, r := range Refs(s) {
+		if _, ok := m.Axis(r); !ok {
+			v.add(p, "${%s} is not a matrix axis%s; write $${%s} for a literal ${%s}", r, axesHint(m), r, r)
+		}
+	}
+}
+
+func (v *validator) absolute(p, s string) {
+	if s != "" && !path.IsAbs(s) {
+		v.add(p, "%q is not an absolute path", s)
+	}
+}
+
+func axesHint(m Matrix) string {
+	if len(m) == 0 {
+		return " (the matrix has no axes)"
+	}
+	return " (axes: " + strings.Join(m.Names(), ", ") + ")"
+}
+
+func (v *validator) gate(g *Gate) {
+	if g.Mode != ModeNoRegression && g.Mode != ModeStrict {
+		v.add("gate.mode", "%q is not a gate mode (%s or %s)", g.Mode, ModeNoRegression, ModeStrict)
+	}
+	switch {
+	case g.Baseline == "":
+		v.add("gate.baseline", "must not be empty")
+	case !tagRE.MatchString(g.Baseline):
+		v.add("gate.baseline", "%q is not a valid tag", g.Baseline)
+	}
+	if g.Flaky != FlakyWarn && g.Flaky != FlakyFail {
+		v.add("gate.flaky", "%q is not a flaky policy (%s or %s)", g.Flaky, FlakyWarn, FlakyFail)
+	}
+}
+
+func (v *validator) tags(t *Tags) {
+	v.templates("tags.immutable", t.Immutable, true)
+	v.templates("tags.floating", t.Floating, false)
+}
+
+// templates checks tag templates: a valid tag once the placeholders are
+// filled, no duplicates, then gitctx's grammar. An immutable tag without a
+// placeholder could be written only once.
+func (v *validator) templates(p string, list []string, immutable bool) {
+	for i, t := range list {
+		ip := index(p, i)
+		filled := placeholderRE.ReplaceAllString(t, "x")
+		switch {
+		case !tagRE.MatchString(filled):
+			v.add(ip, "%q is not a valid tag", t)
+		case slices.Index(list, t) < i:
+			v.add(ip, "duplicate tag %q", t)
+		case immutable && filled == t:
+			v.add(ip, "%q has no placeholder: an immutable tag can be written only once", t)
+		case immutable:
+			if _, err := gitctx.ImmutableClass(t); err != nil {
+				v.add(ip, "%v", err)
+			}
+		default:
+			if err := gitctx.CheckTemplates(nil, []string{t}); err != nil {
+				v.add(ip, "%v", err)
+			}
+		}
+	}
+}
+
+func (v *validator) retention(r *Retention) {
+	v.nonNegative("retention.minAge", r.MinAge)
+	v.nonNegative("retention.untagged.olderThan", r.Untagged.OlderThan)
+	for i, re := range r.Protect {
+		v.regexp(index("retention.protect", i), re)
+	}
+	for i, rule := range r.Rules {
+		p := index("retention.rules", i)
+		if rule.Name != "" && slices.IndexFunc(r.Rules, func(o Rule) bool { return o.Name == rule.Name }) < i {
+			v.add(p+".name", "duplicate rule name %q", rule.Name)
+		}
+		if rule.Class == "" && rule.Match == "" {
+			v.add(p, "needs a class or a match")
+		}
+		if rule.Class != "" {
+			if _, err := gitctx.ParseClass(rule.Class); err != nil {
+				v.add(p+".class", "%v", err)
+			}
+		}
+		if rule.Match != "" {
+			v.regexp(p+".match", rule.Match)
+		}
+		v.nonNegative(p+".olderThan", rule.OlderThan)
+		if rule.Keep < 0 {
+			v.add(p+".keep", "must not be negative, got %d", rule.Keep)
+		}
+		switch {
+		case rule.KeepPerMinor < 0:
+			v.add(p+".keepPerMinor", "must not be negative, got %d", rule.KeepPerMinor)
+		case rule.KeepPerMinor > 0 && rule.Class != string(gitctx.ClassSemver):
+			v.add(p+".keepPerMinor", "only applies to class %s", gitctx.ClassSemver)
+		}
+	}
+}
+
+func (v *validator) nonNegative(p string, d Duration) {
+	if d < 0 {
+		v.add(p, "must not be negative, got %s", d)
+	}
+}
+
+func (v *validator) regexp(p, re string) {
+	if _, err := regexp.Compile(re); err != nil {
+		msg := err.Error()
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			msg = se.Code.String()
+		}
+		v.add(p, "%q is not a valid regular expression: %s", re, msg)
+	}
+}
+
+func index(p string, i int) string { return p + "[" + strconv.Itoa(i) + "]" }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
