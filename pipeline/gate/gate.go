@@ -1,0 +1,422 @@
+// Package gate decides whether a candidate image may be promoted, from its
+// test report and the baseline's (DESIGN.md §5). Decide is a pure function:
+// the same reports give the same Decision, reasons in the same order.
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/report"
+)
+
+// Kind is the kind of a Reason.
+type Kind string
+
+// Reason kinds. Whether a reason blocks is in Reason.Blocking; the comments
+// say when each kind blocks.
+const (
+	// NoBaseline: no baseline report; the candidate was judged strict. Never blocks.
+	NoBaseline Kind = "no-baseline"
+	// NoTests: the candidate ran zero tests (see report.Report.Tests). Blocks.
+	NoTests Kind = "no-tests"
+	// InvalidConfig: an unknown mode or flaky policy. Blocks (fail closed).
+	InvalidConfig Kind = "invalid-config"
+	// CellError: a candidate cell's engine or registry failed. Blocks.
+	CellError Kind = "error"
+	// CellCancelled: a candidate cell was cancelled. Blocks.
+	CellCancelled Kind = "cancelled"
+	// Failure: a cell or case that does not pass where no baseline can
+	// excuse it (strict mode, or the baseline cell has no evidence). Blocks.
+	Failure Kind = "failure"
+	// Regression: passes on the baseline, not on the candidate. Blocks.
+	Regression Kind = "regression"
+	// NewFailure: a case or cell the baseline did not run fails. Blocks.
+	NewFailure Kind = "new-failure"
+	// MissingCell: a baseline cell is missing from the candidate. Blocks.
+	MissingCell Kind = "missing-cell"
+	// Dropped: a case the baseline ran is not run by the candidate (absent or
+	// skipped). Blocks unless AllowDropped.
+	Dropped Kind = "dropped"
+	// KnownFailure: fails on both. Never blocks.
+	KnownFailure Kind = "known-failure"
+	// Fixed: fails on the baseline, passes on the candidate. Never blocks.
+	Fixed Kind = "fixed"
+	// FlakyResult: a cell passed on retry or a case passed after failing
+	// reruns. Blocks when the flaky policy is "fail".
+	FlakyResult Kind = "flaky"
+	// BaselineUnusable: the baseline cell errored or was cancelled, so it
+	// proves nothing; that cell of the candidate was judged strict. Never
+	// blocks by itself.
+	BaselineUnusable Kind = "baseline-unusable"
+)
+
+// Reason is one finding of the gate.
+type Reason struct {
+	Kind Kind `json:"kind"`
+	// Cell is the cell id; empty for run-wide reasons.
+	Cell string `json:"cell,omitempty"`
+	// Case is the case's display id (report.Case.ID); empty for cell-wide reasons.
+	Case     string `json:"case,omitempty"`
+	Blocking bool   `json:"blocking"`
+	Message  string `json:"message"`
+}
+
+func (r Reason) String() string {
+	where := r.Cell
+	if r.Case != "" {
+		where += " › " + r.Case
+	}
+	if where != "" {
+		where = " " + where
+	}
+	return fmt.Sprintf("%s%s: %s", r.Kind, where, r.Message)
+}
+
+// Image identifies a tested image in a Decision.
+type Image struct {
+	Image    string `json:"image,omitempty"`
+	Digest   string `json:"digest,omitempty"`
+	Revision string `json:"revision,omitempty"`
+}
+
+// Decision is the gate's verdict with every reason, blocking first.
+type Decision struct {
+	Pass bool `json:"pass"`
+	// Mode actually applied: "strict" when no baseline was given.
+	Mode         string `json:"mode"`
+	Flaky        string `json:"flaky"`
+	AllowDropped bool   `json:"allowDropped"`
+	// Tests the candidate ran (report.Report.Tests).
+	Tests     int      `json:"tests"`
+	Candidate Image    `json:"candidate"`
+	Baseline  *Image   `json:"baseline,omitempty"`
+	Reasons   []Reason `json:"reasons"`
+}
+
+// Blocking returns the reasons that block.
+func (d Decision) Blocking() []Reason {
+	var out []Reason
+	for _, r := range d.Reasons {
+		if r.Blocking {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Decide judges candidate against baseline (nil: there is none yet).
+//
+// An empty cfg.Mode is "no-regression" and an empty cfg.Flaky is "warn"; an
+// unknown value of either fails the gate. Without a baseline, no-regression
+// becomes strict and a NoBaseline reason says so.
+//
+// strict: every candidate cell passes and every case passes or is skipped.
+//
+// no-regression: cell by cell (by id) and case by case (by report.Case.Key):
+//   - a cell on the baseline missing from the candidate blocks (MissingCell);
+//   - a cell or case that passes on the baseline and not on the candidate
+//     blocks (Regression);
+//   - a case the baseline did not run (absent or skipped) that fails on the
+//     candidate blocks (NewFailure), as does a failing cell new to the
+//     candidate, which is judged strict;
+//   - a case the baseline ran that the candidate does not run (absent or
+//     skipped) blocks unless cfg.AllowDropped (Dropped, reported either way);
+//   - failing on both is allowed and reported (KnownFailure); passing only on
+//     the candidate is reported (Fixed).
+//
+// In both modes: a candidate cell with status error or cancelled never
+// passes; flaky cells and cases are reported and block when cfg.Flaky is
+// "fail"; a candidate that ran zero tests never passes. A baseline cell with
+// status error or cancelled is no evidence either way — nothing proves the
+// candidate did not regress there — so that candidate cell is judged strict
+// (BaselineUnusable reports it): it passes the gate only if it fully passes.
+//
+// Duplicate cases in one cell (reruns, e.g. gotestsum --rerun-fails) merge:
+// a case both failing and passing is a flaky pass; failing in every run
+// fails; skipped in every run is skipped.
+func Decide(cfg config.Gate, candidate, baseline *report.Report) Decision {
+	d := &decider{cfg: cfg}
+	d.dec.Flaky, d.dec.AllowDropped = cfg.Flaky, cfg.AllowDropped
+	if d.dec.Flaky == "" {
+		d.dec.Flaky = config.FlakyWarn
+	}
+	mode := cfg.Mode
+	if mode == "" {
+		mode = config.ModeNoRegression
+	}
+	if mode != config.ModeStrict && mode != config.ModeNoRegression {
+		d.add(Reason{Kind: InvalidConfig, Blocking: true, Message: fmt.Sprintf("unknown gate mode %q (want %s or %s)", mode, config.ModeNoRegression, config.ModeStrict)})
+		mode = config.ModeStrict
+	}
+	if d.dec.Flaky != config.FlakyWarn && d.dec.Flaky != config.FlakyFail {
+		d.add(Reason{Kind: InvalidConfig, Blocking: true, Message: fmt.Sprintf("unknown flaky policy %q (want %s or %s)", d.dec.Flaky, config.FlakyWarn, config.FlakyFail)})
+	}
+	if mode == config.ModeNoRegression && baseline == nil {
+		mode = config.ModeStrict
+		d.add(Reason{Kind: NoBaseline, Message: "no baseline report yet: judged strict (every cell and case must pass)"})
+	}
+	d.dec.Mode = mode
+	if candidate != nil {
+		d.dec.Candidate = Image{candidate.Image, candidate.Digest, candidate.Revision}
+	}
+	if baseline != nil && mode == config.ModeNoRegression {
+		d.dec.Baseline = &Image{baseline.Image, baseline.Digest, baseline.Revision}
+	}
+
+	d.dec.Tests = candidate.Tests()
+	if d.dec.Tests == 0 {
+		msg := "the candidate ran zero tests"
+		if candidate == nil || len(candidate.Cells) == 0 {
+			msg = "the candidate report has no cells"
+		}
+		d.add(Reason{Kind: NoTests, Blocking: true, Message: msg})
+	}
+	if candidate != nil {
+		if mode == config.ModeStrict {
+			for _, c := range candidate.Cells {
+				d.strict(c, Failure)
+			}
+		} else {
+			d.noRegression(candidate, baseline)
+		}
+	}
+
+	sort.SliceStable(d.dec.Reasons, func(i, j int) bool {
+		a, b := d.dec.Reasons[i], d.dec.Reasons[j]
+		if a.Blocking != b.Blocking {
+			return a.Blocking
+		}
+		if a.Cell != b.Cell {
+			return a.Cell < b.Cell
+		}
+		if a.Case != b.Case {
+			return a.Case < b.Case
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Message < b.Message
+	})
+	d.dec.Pass = len(d.dec.Blocking()) == 0
+	if d.dec.Reasons == nil {
+		d.dec.Reasons = []Reason{}
+	}
+	return d.dec
+}
+
+type decider struct {
+	cfg config.Gate
+	dec Decision
+}
+
+func (d *decider) add(r Reason) { d.dec.Reasons = append(d.dec.Reasons, r) }
+
+func (d *decider) flaky(cell, cas, msg string) {
+	d.add(Reason{Kind: FlakyResult, Cell: cell, Case: cas, Blocking: d.dec.Flaky != config.FlakyWarn, Message: msg})
+}
+
+// unusable reports whether a cell says nothing about the code: an error or a
+// cancellation. On the candidate it blocks.
+func (d *decider) unusable(c report.CellResult) bool {
+	switch c.Status {
+	case report.Error:
+		d.add(Reason{Kind: CellError, Cell: c.ID, Blocking: true, Message: "engine or registry failure, not a test result: " + orStatus(c)})
+		return true
+	case report.Cancelled:
+		d.add(Reason{Kind: CellCancelled, Cell: c.ID, Blocking: true, Message: orStatus(c)})
+		return true
+	}
+	return false
+}
+
+// strict judges one candidate cell on its own; fail is the kind a failure
+// gets (Failure, or NewFailure for a cell the baseline does not have).
+func (d *decider) strict(c report.CellResult, fail Kind) {
+	if d.unusable(c) {
+		return
+	}
+	switch c.Status {
+	case report.Fail, report.Timeout:
+		d.add(Reason{Kind: fail, Cell: c.ID, Blocking: true, Message: "cell " + string(c.Status) + ": " + orStatus(c)})
+	case report.Flaky:
+		d.flaky(c.ID, "", orStatus(c))
+	}
+	cases := mergeCases(c.Cases)
+	for _, k := range sortedKeys(cases) {
+		tc := cases[k]
+		switch {
+		case tc.Status.Failed():
+			d.add(Reason{Kind: fail, Cell: c.ID, Case: tc.ID(), Blocking: true, Message: caseMsg(tc)})
+		case tc.Flaky:
+			d.flaky(c.ID, tc.ID(), flakyMsg(tc))
+		}
+	}
+}
+
+func (d *decider) noRegression(cand, base *report.Report) {
+	baseCells := make(map[string]report.CellResult, len(base.Cells))
+	for _, b := range base.Cells {
+		baseCells[b.ID] = b
+	}
+	candIDs := make(map[string]bool, len(cand.Cells))
+	for _, c := range cand.Cells {
+		candIDs[c.ID] = true
+		b, ok := baseCells[c.ID]
+		switch {
+		case !ok:
+			d.strict(c, NewFailure)
+		case !b.Status.Ran():
+			d.add(Reason{Kind: BaselineUnusable, Cell: c.ID, Message: fmt.Sprintf("the baseline cell ended %s (%s): no evidence, so this cell must pass outright", b.Status, orStatus(b))})
+			d.strict(c, Failure)
+		default:
+			d.compare(c, b)
+		}
+	}
+	for _, b := range base.Cells {
+		if !candIDs[b.ID] {
+			d.add(Reason{Kind: MissingCell, Cell: b.ID, Blocking: true, Message: fmt.Sprintf("the baseline ran this cell (%s); the candidate report does not have it", b.Status)})
+		}
+	}
+}
+
+// compare judges a candidate cell against a baseline cell that ran.
+func (d *decider) compare(c, b report.CellResult) {
+	if d.unusable(c) {
+		return
+	}
+	switch bp, cp := b.Status.Passed(), c.Status.Passed(); {
+	case bp && !cp:
+		d.add(Reason{Kind: Regression, Cell: c.ID, Blocking: true, Message: fmt.Sprintf("%s on the baseline, %s on the candidate: %s", b.Status, c.Status, orStatus(c))})
+	case !bp && !cp:
+		d.add(Reason{Kind: KnownFailure, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline too; candidate: %s", b.Status, orStatus(c))})
+	case !bp && cp:
+		d.add(Reason{Kind: Fixed, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline, %s on the candidate", b.Status, c.Status)})
+	}
+	if c.Status == report.Flaky {
+		d.flaky(c.ID, "", orStatus(c))
+	}
+	if len(c.Cases) == 0 && !c.Status.Passed() {
+		return // no JUnit from a failed cell: the cell-level reason says it all
+	}
+	cc, bc := mergeCases(c.Cases), mergeCases(b.Cases)
+	keys := sortedKeys(cc)
+	for k := range bc {
+		if _, ok := cc[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ct, inC := cc[k]
+		bt, inB := bc[k]
+		id := ct.ID()
+		if !inC {
+			id = bt.ID()
+		}
+		bRan := inB && bt.Status != report.CaseSkip
+		switch {
+		case !inC || ct.Status == report.CaseSkip:
+			if bRan {
+				what := "no longer runs"
+				if inC {
+					what = "is skipped on the candidate"
+				}
+				d.add(Reason{Kind: Dropped, Cell: c.ID, Case: id, Blocking: !d.cfg.AllowDropped,
+					Message: fmt.Sprintf("ran on the baseline (%s), %s", bt.Status, what)})
+			}
+		case ct.Status.Failed():
+			switch {
+			case !bRan:
+				d.add(Reason{Kind: NewFailure, Cell: c.ID, Case: id, Blocking: true, Message: caseMsg(ct)})
+			case bt.Status == report.CasePass:
+				d.add(Reason{Kind: Regression, Cell: c.ID, Case: id, Blocking: true, Message: "passes on the baseline: " + caseMsg(ct)})
+			default:
+				d.add(Reason{Kind: KnownFailure, Cell: c.ID, Case: id, Message: fmt.Sprintf("%s on the baseline too: %s", bt.Status, caseMsg(ct))})
+			}
+		default: // passes
+			if bRan && bt.Status.Failed() {
+				d.add(Reason{Kind: Fixed, Cell: c.ID, Case: id, Message: fmt.Sprintf("%s on the baseline, passes on the candidate", bt.Status)})
+			}
+			if ct.Flaky {
+				d.flaky(c.ID, id, flakyMsg(ct))
+			}
+		}
+	}
+}
+
+// mergeCases indexes cases by key, merging reruns of the same case.
+func mergeCases(cases []report.Case) map[string]report.Case {
+	m := make(map[string]report.Case, len(cases))
+	for _, c := range cases {
+		k := c.Key()
+		prev, ok := m[k]
+		if !ok {
+			m[k] = c
+			continue
+		}
+		switch {
+		case prev.Status == report.CaseSkip:
+			if c.Status != report.CaseSkip {
+				m[k] = c
+			}
+		case c.Status == report.CaseSkip:
+		case prev.Status.Failed() && c.Status.Failed():
+		case prev.Status.Failed() || c.Status.Failed():
+			failed := prev
+			if c.Status.Failed() {
+				failed = c
+			}
+			pass := prev
+			if pass.Status.Failed() {
+				pass = c
+			}
+			pass.Flaky = true
+			if pass.Message == "" {
+				pass.Message = failed.Message
+			}
+			m[k] = pass
+		default:
+			prev.Flaky = prev.Flaky || c.Flaky
+			m[k] = prev
+		}
+	}
+	return m
+}
+
+func sortedKeys(m map[string]report.Case) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orStatus(c report.CellResult) string {
+	if c.Reason != "" {
+		return firstLine(c.Reason)
+	}
+	return string(c.Status)
+}
+
+func caseMsg(c report.Case) string {
+	if m := firstLine(c.Message); m != "" {
+		return string(c.Status) + ": " + m
+	}
+	return string(c.Status)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func flakyMsg(c report.Case) string {
+	if m := firstLine(c.Message); m != "" {
+		return "passed after failing: " + m
+	}
+	return "passed after failing"
+}

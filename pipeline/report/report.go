@@ -1,0 +1,452 @@
+// Package report is the results model of a Slipway test run: one CellResult
+// per matrix cell with the test cases read from its JUnit files, and the
+// outputs made from it: JSON (the exchange format between sharded runners and
+// `slipway gate`), merged JUnit, and a Markdown summary for
+// $GITHUB_STEP_SUMMARY.
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Version is the report JSON schema version this build reads and writes.
+const Version = 1
+
+// Status is the outcome of one matrix cell.
+type Status string
+
+// Cell statuses. Pass and Flaky pass; the rest do not.
+const (
+	// Pass: the first attempt passed.
+	Pass Status = "pass"
+	// Fail: every attempt failed (non-zero exit or a failing test case).
+	Fail Status = "fail"
+	// Flaky: an attempt failed and a later retry passed.
+	Flaky Status = "flaky"
+	// Timeout: the last attempt ran out of time.
+	Timeout Status = "timeout"
+	// Error: the engine or registry failed; not a test result, never passes a gate.
+	Error Status = "error"
+	// Cancelled: the cell was stopped (fail-fast or a cancelled run) before it
+	// produced a result; never passes a gate.
+	Cancelled Status = "cancelled"
+)
+
+// Valid reports whether s is one of the statuses above.
+func (s Status) Valid() bool {
+	switch s {
+	case Pass, Fail, Flaky, Timeout, Error, Cancelled:
+		return true
+	}
+	return false
+}
+
+// Passed reports whether s counts as passing (Pass or Flaky).
+func (s Status) Passed() bool { return s == Pass || s == Flaky }
+
+// Ran reports whether the cell produced test evidence, passing or not: false
+// for Error and Cancelled, which say nothing about the code under test.
+func (s Status) Ran() bool { return s != Error && s != Cancelled }
+
+// CaseStatus is the outcome of one test case.
+type CaseStatus string
+
+// Test case statuses, as JUnit has them.
+const (
+	CasePass  CaseStatus = "pass"
+	CaseFail  CaseStatus = "fail"
+	CaseError CaseStatus = "error"
+	CaseSkip  CaseStatus = "skip"
+)
+
+// Valid reports whether s is one of the case statuses above.
+func (s CaseStatus) Valid() bool {
+	switch s {
+	case CasePass, CaseFail, CaseError, CaseSkip:
+		return true
+	}
+	return false
+}
+
+// Failed reports whether s is CaseFail or CaseError.
+func (s CaseStatus) Failed() bool { return s == CaseFail || s == CaseError }
+
+// Duration is a time.Duration that reads and writes JSON as Go writes
+// durations ("1.5s"), so reports round-trip exactly and stay readable.
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// MarshalJSON writes d as a string such as "1m2.5s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a string such as "1m2.5s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"1.5s\": %w", err)
+	}
+	td, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(td)
+	return nil
+}
+
+// AxisValue is the value of one matrix axis in a cell. A slice of them keeps
+// the matrix's axis order (and Dagger objects cannot hold maps).
+type AxisValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Case is one test case read from a JUnit file.
+type Case struct {
+	// Suite is the enclosing <testsuite> name (a Go package, a jest file…).
+	Suite string `json:"suite,omitempty"`
+	// Classname is the testcase's classname attribute, when the tool writes one.
+	Classname string     `json:"classname,omitempty"`
+	Name      string     `json:"name"`
+	Status    CaseStatus `json:"status"`
+	Time      Duration   `json:"time"`
+	// Message explains a failure, error or skip (bounded; see ParseJUnit).
+	Message string `json:"message,omitempty"`
+	// Flaky: the case passed after failed reruns (Surefire <flakyFailure>, or
+	// the same case reported both failing and passing).
+	Flaky bool `json:"flaky,omitempty"`
+}
+
+// Key identifies a case within a cell; two cases with the same key are runs of
+// the same test.
+func (c Case) Key() string { return c.Suite + "\x1f" + c.Classname + "\x1f" + c.Name }
+
+// ID is the case's display name: suite, classname and name joined by " › ",
+// leaving out parts equal to the one before or empty.
+func (c Case) ID() string {
+	parts := make([]string, 0, 3)
+	for _, p := range []string{c.Suite, c.Classname, c.Name} {
+		if p == "" || (len(parts) > 0 && parts[len(parts)-1] == p) {
+			continue
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " › ")
+}
+
+// CellResult is the result of one matrix cell.
+type CellResult struct {
+	// ID is the cell's stable id: its suite name with the axes interpolated.
+	ID string `json:"id"`
+	// Suite is the suite's name as written in slipway.yaml.
+	Suite string      `json:"suite,omitempty"`
+	Axes  []AxisValue `json:"axes,omitempty"`
+	// Status of the last attempt, or Flaky when a retry passed.
+	Status Status `json:"status"`
+	// Reason says why a cell did not pass, or that it passed on a retry.
+	Reason   string `json:"reason,omitempty"`
+	ExitCode int    `json:"exitCode"`
+	// Duration of all attempts together.
+	Duration Duration `json:"duration"`
+	// Attempts made; 0 when the cell was cancelled before it started.
+	Attempts int `json:"attempts"`
+	// LogTail is the end of the last attempt's output (see Tail).
+	LogTail string `json:"logTail,omitempty"`
+	// Cases from the last attempt's JUnit files.
+	Cases []Case `json:"cases,omitempty"`
+}
+
+// Report is the result of one test run, or of one shard of it.
+type Report struct {
+	Version int `json:"version"`
+	// Image is the reference that was tested, Digest its manifest digest.
+	Image    string `json:"image,omitempty"`
+	Digest   string `json:"digest,omitempty"`
+	Revision string `json:"revision,omitempty"`
+	RunID    string `json:"runId,omitempty"`
+	// Shard is "i/n" when this report holds one shard of the matrix.
+	Shard string       `json:"shard,omitempty"`
+	Cells []CellResult `json:"cells"`
+}
+
+// Counts are the totals of a report.
+type Counts struct {
+	Cells                                       int
+	Pass, Fail, Flaky, Timeout, Error, Canceled int
+	Cases                                       int
+	CasePass, CaseFail, CaseError, CaseSkip     int
+	FlakyCases                                  int
+}
+
+// Tests is how many tests ran: the cases that ran (not skipped), plus one for
+// each cell with no JUnit cases that ran (its command is its test). Error and
+// cancelled cells run nothing.
+func (r *Report) Tests() int {
+	if r == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range r.Cells {
+		if !c.Status.Ran() {
+			continue
+		}
+		if len(c.Cases) == 0 {
+			n++
+			continue
+		}
+		for _, tc := range c.Cases {
+			if tc.Status != CaseSkip {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Counts adds up the cells and cases of r by status.
+func (r *Report) Counts() Counts {
+	var n Counts
+	if r == nil {
+		return n
+	}
+	for _, c := range r.Cells {
+		n.Cells++
+		switch c.Status {
+		case Pass:
+			n.Pass++
+		case Fail:
+			n.Fail++
+		case Flaky:
+			n.Flaky++
+		case Timeout:
+			n.Timeout++
+		case Error:
+			n.Error++
+		case Cancelled:
+			n.Canceled++
+		}
+		for _, tc := range c.Cases {
+			n.Cases++
+			switch tc.Status {
+			case CasePass:
+				n.CasePass++
+			case CaseFail:
+				n.CaseFail++
+			case CaseError:
+				n.CaseError++
+			case CaseSkip:
+				n.CaseSkip++
+			}
+			if tc.Flaky {
+				n.FlakyCases++
+			}
+		}
+	}
+	return n
+}
+
+// Validate checks what a reader of r relies on: the version, non-empty and
+// unique cell ids, and known statuses.
+func (r *Report) Validate() error {
+	if r == nil {
+		return errors.New("no report")
+	}
+	if r.Version != Version {
+		return fmt.Errorf("report version %d is not supported (this slipway reads version %d)", r.Version, Version)
+	}
+	if r.Shard != "" {
+		if _, _, err := parseShard(r.Shard); err != nil {
+			return err
+		}
+	}
+	seen := make(map[string]bool, len(r.Cells))
+	for i, c := range r.Cells {
+		if c.ID == "" {
+			return fmt.Errorf("cells[%d]: empty id", i)
+		}
+		if seen[c.ID] {
+			return fmt.Errorf("cells[%d]: duplicate cell id %q", i, c.ID)
+		}
+		seen[c.ID] = true
+		if !c.Status.Valid() {
+			return fmt.Errorf("cell %q: unknown status %q", c.ID, c.Status)
+		}
+		if c.Attempts < 0 {
+			return fmt.Errorf("cell %q: negative attempts", c.ID)
+		}
+		for j, tc := range c.Cases {
+			if !tc.Status.Valid() {
+				return fmt.Errorf("cell %q: cases[%d]: unknown status %q", c.ID, j, tc.Status)
+			}
+		}
+	}
+	return nil
+}
+
+// DuplicateCellsError is returned by Merge when shards overlap.
+type DuplicateCellsError struct {
+	// IDs of the cells found in more than one report, sorted.
+	IDs []string
+}
+
+func (e *DuplicateCellsError) Error() string {
+	return fmt.Sprintf("cells in more than one report (overlapping shards?): %s", strings.Join(e.IDs, ", "))
+}
+
+// parseShard reads a report's "i/n".
+func parseShard(s string) (i, n int, err error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("shard %q is not i/n with 1 <= i <= n", s)
+	}
+	return i, n, nil
+}
+
+// Merge joins the reports of the shards of one run into one report. Cells
+// keep the order of the reports and of the cells in them. A cell id in more
+// than one report is a *DuplicateCellsError; reports of different images
+// (digest) or revisions are an error. When the reports say which shard they
+// hold, they must be every shard of one split, each once (a missing shard
+// would otherwise go unseen without a baseline). Image and RunID come from
+// the first report that has them; Shard is left empty.
+func Merge(reports ...*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("no reports to merge")
+	}
+	if err := checkShards(reports); err != nil {
+		return nil, err
+	}
+	out := &Report{Version: Version}
+	seen := map[string]bool{}
+	dup := map[string]bool{}
+	for i, r := range reports {
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("report %d: %w", i+1, err)
+		}
+		for _, f := range []struct {
+			name     string
+			dst, src *string
+			agree    bool
+		}{
+			{"digest", &out.Digest, &r.Digest, true},
+			{"revision", &out.Revision, &r.Revision, true},
+			{"image", &out.Image, &r.Image, false},
+			{"run id", &out.RunID, &r.RunID, false},
+		} {
+			switch {
+			case *f.src == "":
+			case *f.dst == "":
+				*f.dst = *f.src
+			case f.agree && *f.dst != *f.src:
+				return nil, fmt.Errorf("reports of different runs: %s %s and %s", f.name, *f.dst, *f.src)
+			}
+		}
+		for _, c := range r.Cells {
+			if seen[c.ID] {
+				dup[c.ID] = true
+				continue
+			}
+			seen[c.ID] = true
+			out.Cells = append(out.Cells, c)
+		}
+	}
+	if len(dup) > 0 {
+		ids := make([]string, 0, len(dup))
+		for id := range dup {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		return nil, &DuplicateCellsError{IDs: ids}
+	}
+	if out.Cells == nil {
+		out.Cells = []CellResult{}
+	}
+	return out, nil
+}
+
+// checkShards checks that sharded reports are the shards 1..n of one split.
+func checkShards(reports []*Report) error {
+	n, sharded, first := 0, 0, ""
+	have := map[int]bool{}
+	for k, r := range reports {
+		if r == nil || r.Shard == "" {
+			continue
+		}
+		i, m, err := parseShard(r.Shard)
+		if err != nil {
+			return fmt.Errorf("report %d: %w", k+1, err)
+		}
+		switch {
+		case n != 0 && m != n:
+			return fmt.Errorf("shards of different splits: %s and %s", first, r.Shard)
+		case have[i]:
+			return fmt.Errorf("shard %s given twice", r.Shard)
+		}
+		if first == "" {
+			first = r.Shard
+		}
+		n, have[i] = m, true
+		sharded++
+	}
+	if sharded == 0 {
+		return nil
+	}
+	if sharded != len(reports) {
+		return errors.New("some reports are shards and some are not")
+	}
+	var missing []string
+	for i := 1; i <= n; i++ {
+		if !have[i] {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing shards: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// MaxLogTail is how much of a cell's output a report keeps: the last 16 KiB.
+const MaxLogTail = 16 << 10
+
+// Tail returns the last max bytes of s (cut on a UTF-8 boundary), after a
+// line saying how much was cut. s itself when it fits.
+func Tail(s string, max int) string {
+	if max < 0 {
+		max = 0
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := len(s) - max
+	for cut < len(s) && !utf8.RuneStart(s[cut]) {
+		cut++
+	}
+	return fmt.Sprintf("[… %d bytes cut]\n", cut) + s[cut:]
+}
+
+// Redact replaces every occurrence of each non-empty secret in s with "***",
+// longest secret first (so a secret containing another is fully hidden).
+func Redact(s string, secrets ...string) string {
+	ss := slices.Clone(secrets)
+	sort.Slice(ss, func(i, j int) bool { return len(ss[i]) > len(ss[j]) })
+	for _, sec := range ss {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
+}
