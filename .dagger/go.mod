@@ -1,6 +1,6 @@
 module dagger/slipway
 
-go 1.26
+go 1.26.1
 
 require (
 	dagger.io/dagger v0.21.8

@@ -9,23 +9,47 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"dagger/slipway/internal/dagger"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/flow"
+	"github.com/slipway-ci/slipway/pipeline/gitctx"
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/registry"
+	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/retention"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
 // Slipway is the module's main object: the sources, the config and the git
 // context every function shares.
 type Slipway struct {
-	// Source is the repository to build and test.
+	// +private
 	Source *dagger.Directory
-	// ConfigPath is the path of slipway.yaml inside Source.
+	// +private
 	ConfigPath string
-	// Git context of this run (empty fields are unknown).
+	// +private
 	Revision string
-	Branch   string
-	Pr       int
-	GitTag   string
-	RunID    string
+	// +private
+	Branch string
+	// +private
+	Pr int
+	// +private
+	GitTag string
+	// +private
+	RunID string
+	// +private
+	SourceURL string
+	// +private
+	RegistryUsername string
+	// +private
+	RegistryPassword *dagger.Secret
+	// +private
+	TrivyDb *dagger.Directory
 }
 
 // New creates the Slipway object for a repository.
@@ -33,10 +57,10 @@ func New(
 	// The repository: Dockerfile, sources and slipway.yaml.
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// Path of the config file inside source.
+	// Path of the config file inside source; a missing slipway.yaml means the defaults.
 	// +default="slipway.yaml"
 	config string,
-	// Git commit the image is built from (full SHA). On a pull request, the PR head commit.
+	// Git commit the image is built from (full SHA). On a pull request, the PR head commit, not the merge commit.
 	// +optional
 	revision string,
 	// Branch the run is for, e.g. "feature/login".
@@ -45,80 +69,190 @@ func New(
 	// Pull request number, 0 when the run is not for a pull request.
 	// +optional
 	pr int,
-	// Git tag the run is for, e.g. "v1.2.3".
+	// Git tag the run is for, e.g. "v1.2.3": adds the semver tags 1.2.3, 1.2 and 1.
 	// +optional
 	gitTag string,
-	// CI run id, stamped in the dev.slipway.run-id label.
+	// CI run id, stamped in the dev.slipway.run-id label and the promotion record.
 	// +optional
 	runID string,
+	// Repository URL for the org.opencontainers.image.source label, e.g. https://github.com/acme/app.
+	// +optional
+	sourceURL string,
+	// Registry user name for the config's image (GHCR: the GitHub actor).
+	// +optional
+	registryUsername string,
+	// Registry password or token for the config's image, e.g. env:GITHUB_TOKEN.
+	// +optional
+	registryPassword *dagger.Secret,
+	// Trivy database for offline scans: a Trivy cache directory with db/trivy.db and db/metadata.json (and java-db/ for JAR files), as written by trivy image --download-db-only --cache-dir DIR. Given, nothing is downloaded.
+	// +optional
+	trivyDb *dagger.Directory,
 ) *Slipway {
 	return &Slipway{
-		Source:     source,
-		ConfigPath: config,
-		Revision:   revision,
-		Branch:     branch,
-		Pr:         pr,
-		GitTag:     gitTag,
-		RunID:      runID,
+		Source:           source,
+		ConfigPath:       config,
+		Revision:         revision,
+		Branch:           branch,
+		Pr:               pr,
+		GitTag:           gitTag,
+		RunID:            runID,
+		SourceURL:        sourceURL,
+		RegistryUsername: registryUsername,
+		RegistryPassword: registryPassword,
+		TrivyDb:          trivyDb,
 	}
 }
 
-// errNotImplemented is returned by functions whose capability has not landed yet.
-func errNotImplemented(what string) error {
-	return errors.New("not implemented yet: " + what)
-}
-
-// Build the image once from the Dockerfile, stamped with OCI labels.
+// Build the image once from the Dockerfile, stamped with OCI labels
+// (revision, source, created, version, run id).
 //
 // Returns the Container: chain terminal, publish or with-exec on it.
-func (m *Slipway) Build(ctx context.Context) (*dagger.Container, error) {
-	return nil, errNotImplemented("build")
+func (m *Slipway) Build(
+	ctx context.Context,
+	// Platform to build, e.g. linux/arm64. Default: the config's first platform.
+	// +optional
+	platform string,
+	// Build argument KEY=VALUE, over the config's build.args; repeatable.
+	// +optional
+	buildArg []string,
+) (*dagger.Container, error) {
+	cfg, plan, err := m.plan(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if platform == "" {
+		platform = cfg.Build.Platforms[0]
+	}
+	return m.build(cfg, plan, platform, buildArg)
 }
 
-// TestReport is the result of a test matrix run.
-type TestReport struct {
-	// JSON is the whole report as JSON.
-	JSON string
-}
-
-// Test runs the config's test matrix on the built image, or on a
-// digest-pinned ref. Test failures are reported, never an error.
+// Test runs the config's test matrix on the image built from source, or on
+// a digest-pinned ref. Test failures are in the report, never an error.
 func (m *Slipway) Test(
 	ctx context.Context,
 	// Image to test, pinned by digest (repo@sha256:...). Default: build from source.
 	// +optional
 	ref string,
-	// Run only shard i of n, e.g. "2/4".
+	// Run only shard i of n of the matrix, e.g. "2/4".
 	// +optional
 	shard string,
 ) (*TestReport, error) {
-	return nil, errNotImplemented("test")
+	cfg, plan, err := m.plan(ctx, shard)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := m.engine(ctx, cfg, plan)
+	if err != nil {
+		return nil, err
+	}
+	target := flow.Target{Role: flow.Candidate}
+	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}
+	if ref != "" {
+		if target.Ref, err = runplan.PinnedRef(ref); err != nil {
+			return nil, err
+		}
+		if runplan.IsEphemeral(target.Ref) && eng.registry == nil {
+			if eng.registry, eng.registryHost, err = ephemeralRegistry(ctx); err != nil {
+				return nil, err
+			}
+		}
+		meta.Image, meta.Revision = target.Ref, ""
+		meta.Digest = target.Ref[strings.LastIndex(target.Ref, "@")+1:]
+	}
+	rep := flow.Test(ctx, eng, target, plan.Cells, m.runOptions(ctx, cfg), meta)
+	return newTestReport(rep)
 }
 
-// Promotion is the outcome of a promotion: the gate decision and what moved.
-type Promotion struct {
-	// Decision is "pass" or "fail".
-	Decision string
-}
-
-// Promote builds, tests the candidate and the baseline, gates, then publishes
-// and moves tags by digest. Fails when the gate blocks.
+// Promote builds once, tests the candidate and the baseline (the digest
+// behind the config's gate.baseline tag) in parallel, gates, then publishes
+// once and moves tags by digest. Fails when the gate blocks, with the
+// Markdown summary in the error.
+// +cache="session"
 func (m *Slipway) Promote(
 	ctx context.Context,
-	// Plan and test, but publish nothing.
+	// Test and gate, but publish nothing and move no tag.
 	// +optional
 	dryRun bool,
 ) (*Promotion, error) {
-	return nil, errNotImplemented("promote")
+	cfg, plan, err := m.plan(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	eng, err := m.engine(ctx, cfg, plan)
+	if err != nil {
+		return nil, err
+	}
+	client, err := m.registryClient(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
+	ignore, err := m.scanIgnore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out, err := flow.Promote(ctx, flow.PromoteOptions{
+		Scan:         cfg.Scan,
+		ScanIgnore:   ignore,
+		Plan:         plan,
+		Test:         cfg.Test,
+		Registry:     client,
+		Engine:       eng,
+		DryRun:       dryRun,
+		Now:          time.Now().UTC(),
+		RegistryHost: eng.registryHost,
+		Redact:       eng.redact,
+	})
+	if errors.Is(err, flow.ErrGateBlocked) {
+		return nil, fmt.Errorf("%w\n\n%s", err, out.Markdown())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newPromotion(out)
 }
 
-// PruneReport is the retention plan for a repository, and what was applied.
-type PruneReport struct {
-	// JSON is the whole plan as JSON.
-	JSON string
+// Ci runs the whole flow with the config's defaults: build, test candidate
+// and baseline, gate, publish, promote.
+// +cache="session"
+func (m *Slipway) Ci(ctx context.Context) (*Promotion, error) {
+	return m.Promote(ctx, false)
 }
 
-// Prune plans retention for a repository; deletes only with --confirm.
+// Verify checks a ref's manifest, config and layer digests and sizes, and
+// that its revision label is the expected commit; returns the digest.
+// +cache="session"
+func (m *Slipway) Verify(
+	ctx context.Context,
+	// Image reference to verify (tag or digest).
+	ref string,
+	// Expected org.opencontainers.image.revision. Default: the module's --revision.
+	// +optional
+	revision string,
+	// Stream and hash every blob, not only the manifests.
+	// +optional
+	full bool,
+	// Require a Slipway promotion record for the digest.
+	// +optional
+	requirePromotion bool,
+) (string, error) {
+	if revision == "" {
+		revision = m.Revision
+	}
+	client, host, err := m.registryFor(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	d, err := client.Verify(ctx, runplan.EphemeralRef(ref, host), registry.VerifyOptions{Revision: revision, Full: full, RequirePromotion: requirePromotion})
+	if err != nil {
+		return "", fmt.Errorf("verify %s: %w", ref, err)
+	}
+	return d.DigestStr(), nil
+}
+
+// Prune plans retention for a repository by the config's rules (dry run);
+// deletes only with --confirm. On ghcr.io the registry password is used as
+// the GitHub token of the GitHub Packages API.
+// +cache="session"
 func (m *Slipway) Prune(
 	ctx context.Context,
 	// Repository to prune, e.g. ghcr.io/acme/app. Default: the config's image.
@@ -127,25 +261,193 @@ func (m *Slipway) Prune(
 	// Apply the plan. Without it, prune only reports.
 	// +optional
 	confirm bool,
+	// Refs or digests in use (e.g. deployed), one a line: never deleted.
+	// +optional
+	inUse *dagger.File,
 ) (*PruneReport, error) {
-	return nil, errNotImplemented("prune")
+	cfg, err := m.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if repository == "" {
+		repository = cfg.Image
+	}
+	if repository == "" {
+		return nil, errors.New("prune: no repository: pass --repository or set image in " + m.ConfigPath)
+	}
+	opts := retention.RunOptions{Repo: repository, Config: cfg, Apply: confirm, Now: time.Now().UTC()}
+	if inUse != nil {
+		text, err := inUse.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading --in-use: %w", err)
+		}
+		opts.InUse = strings.NewReader(text)
+	}
+	if m.RegistryPassword != nil {
+		pw, err := m.RegistryPassword.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the registry password: %w", err)
+		}
+		opts.Access.Username, opts.Access.Password = m.RegistryUsername, pw
+	}
+	client, host, err := m.registryFor(ctx, repository)
+	if err != nil {
+		return nil, err
+	}
+	opts.Access.Records = client
+	if host != "" {
+		opts.Repo = runplan.EphemeralRef(repository, host)
+		opts.Access.Insecure = true
+	}
+	plan, res, err := retention.Run(ctx, opts)
+	if plan == nil || (res == nil && err != nil) {
+		return nil, fmt.Errorf("prune %s: %w", repository, err)
+	}
+	rendered, rerr := retention.Render(plan, res)
+	if rerr != nil {
+		return nil, rerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prune %s: %w\n\n%s", repository, err, rendered.Table)
+	}
+	return &PruneReport{JSONText: rendered.JSON, MarkdownText: rendered.Table}, nil
 }
 
-// Verify checks a ref's digests and sizes and its revision label; returns the digest.
-func (m *Slipway) Verify(
-	ctx context.Context,
-	// Image reference to verify.
-	ref string,
-) (string, error) {
-	return "", errNotImplemented("verify")
-}
-
-// Tags lists the tags and labels this run would use, one per line.
+// Tags lists the tags ("tag NAME CLASS immutable|floating") and the labels
+// ("label KEY=VALUE") this run would use.
 func (m *Slipway) Tags(ctx context.Context) ([]string, error) {
-	return nil, errNotImplemented("tags")
+	_, plan, err := m.plan(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range plan.Tags {
+		kind := "floating"
+		if t.Immutable {
+			kind = "immutable"
+		}
+		out = append(out, fmt.Sprintf("tag %s %s %s", t.Name, t.Class, kind))
+	}
+	for _, l := range gitctx.LabelList(plan.Labels) {
+		out = append(out, "label "+l)
+	}
+	return out, nil
 }
 
-// Ci runs the whole flow with the config's defaults: build, test, gate, promote.
-func (m *Slipway) Ci(ctx context.Context) (*Promotion, error) {
-	return nil, errNotImplemented("ci")
+// config reads slipway.yaml from the source; the default path may be absent.
+func (m *Slipway) config(ctx context.Context) (*config.Config, error) {
+	ok, err := m.Source.Exists(ctx, m.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", m.ConfigPath, err)
+	}
+	if !ok {
+		if m.ConfigPath != config.DefaultPath {
+			return nil, fmt.Errorf("config %s: not found in the source directory", m.ConfigPath)
+		}
+		d := config.Default()
+		return &d, nil
+	}
+	text, err := m.Source.File(m.ConfigPath).Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", m.ConfigPath, err)
+	}
+	cfg, err := config.Load(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.ConfigPath, err)
+	}
+	return cfg, nil
+}
+
+// plan joins the config and the git context of the arguments.
+func (m *Slipway) plan(ctx context.Context, shard string) (*config.Config, *runplan.Plan, error) {
+	cfg, err := m.config(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := gitctx.Context{
+		Revision: m.Revision, Branch: m.Branch, PR: m.Pr, GitTag: m.GitTag, RunID: m.RunID,
+		Source: gitctx.SourceURL(m.SourceURL), Provider: gitctx.ProviderFlags,
+	}
+	if c.Revision != "" {
+		c.RevisionSource = "--revision"
+	}
+	plan, err := runplan.New(cfg, c, time.Now().UTC(), shard)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, plan, nil
+}
+
+// build builds the image for one platform and stamps the plan's labels.
+func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string, buildArgs []string) (*dagger.Container, error) {
+	args, err := runplan.BuildArgs(cfg.Build.Args, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	opts := dagger.DirectoryDockerBuildOpts{
+		Dockerfile: cfg.Build.Dockerfile,
+		Target:     cfg.Build.Target,
+		Platform:   dagger.Platform(platform),
+	}
+	for _, a := range args {
+		opts.BuildArgs = append(opts.BuildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
+	}
+	ctr := m.Source.Directory(cfg.Build.Context).DockerBuild(opts)
+	for _, l := range gitctx.LabelList(plan.Labels) {
+		k, v, _ := strings.Cut(l, "=")
+		ctr = ctr.WithLabel(k, v)
+	}
+	return ctr, nil
+}
+
+// runOptions are the matrix options of the config, with secrets redacted
+// from every log tail a report keeps.
+func (m *Slipway) runOptions(ctx context.Context, cfg *config.Config) matrix.RunOptions {
+	opts := matrix.OptionsFrom(cfg.Test)
+	opts.Redact = m.redactor(ctx)
+	return opts
+}
+
+func (m *Slipway) redactor(ctx context.Context) func(string) string {
+	if m.RegistryPassword == nil {
+		return nil
+	}
+	pw, err := m.RegistryPassword.Plaintext(ctx)
+	if err != nil || pw == "" {
+		return nil
+	}
+	return func(s string) string { return report.Redact(s, pw) }
+}
+
+// registryFor returns a registry client for ref and, when ref is in the
+// ephemeral registry, the endpoint it is reached at (started for the call).
+func (m *Slipway) registryFor(ctx context.Context, ref string) (*registry.Client, string, error) {
+	if !runplan.IsEphemeral(ref) {
+		client, err := m.registryClient(ctx, nil)
+		return client, "", err
+	}
+	_, host, err := ephemeralRegistry(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := m.registryClient(ctx, &engine{registryHost: host})
+	return client, host, err
+}
+
+// registryClient is the go-containerregistry client for the config's
+// registry, with the module's credentials; for the ephemeral registry it
+// talks plain HTTP to the service's endpoint.
+func (m *Slipway) registryClient(ctx context.Context, eng *engine) (*registry.Client, error) {
+	var opts []registry.Option
+	if m.RegistryPassword != nil {
+		pw, err := m.RegistryPassword.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the registry password: %w", err)
+		}
+		opts = append(opts, registry.WithBasicAuth(m.RegistryUsername, pw))
+	}
+	if eng != nil && eng.registryHost != "" {
+		opts = append(opts, registry.WithInsecure())
+	}
+	return registry.New(opts...)
 }

@@ -10,6 +10,12 @@
 // fails with the compiler's own message. Nothing is ever written inside the
 // module.
 //
+// A module whose dagger.json depends on local Go modules (the tests module
+// .dagger/tests on slipway) also gets, generated from their source, the
+// client bindings `dagger develop` would give it (dag.Slipway(...),
+// SlipwayTestReport, ...; see GenerateBindings), so a call to a function or
+// an argument a dependency lacks fails too.
+//
 // The check cannot see the codegen's own rules (supported argument types,
 // reserved names): LintSignatures covers the ones that bit us.
 package modcheck
@@ -23,6 +29,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -178,8 +185,10 @@ func Check(ctx context.Context, moduleDir string, opts ...Option) error {
 // module's files except generated ones and nested modules; relative
 // replace directives made absolute; GeneratedPackageFile re-exporting the
 // pinned dagger.io/dagger; GeneratedMainFile declaring `dag` and the other
-// main-package names of the real dagger.gen.go; and any extra files. It
-// returns what was re-exported.
+// main-package names of the real dagger.gen.go; for the local Go
+// dependencies in moduleDir's dagger.json, their bindings (BindingsFile)
+// and ClientFile, Client, Load and Ref then being left out of the
+// re-export; and any extra files. It returns what was re-exported.
 func Prepare(ctx context.Context, moduleDir, dst string, opts ...Option) (*Reexport, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
@@ -217,7 +226,20 @@ func prepare(ctx context.Context, moduleDir, dst string, o *options) (*Reexport,
 	if err != nil {
 		return nil, err
 	}
-	re, err := GenerateReexport("dagger", files, o.omit)
+	deps, err := dependencyFiles(src, files)
+	if err != nil {
+		return nil, err
+	}
+	omit := o.omit
+	if len(deps) > 0 {
+		// Client gets the dependencies' constructors, so it (and the
+		// generic Load and Ref that take it) is declared, not aliased.
+		omit = maps.Clone(o.omit)
+		for _, n := range []string{"Client", "Load", "Ref"} {
+			omit[n] = true
+		}
+	}
+	re, err := GenerateReexport("dagger", files, omit)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +247,13 @@ func prepare(ctx context.Context, moduleDir, dst string, o *options) (*Reexport,
 		GeneratedPackageFile: re.Source,
 		GeneratedMainFile:    mainFile(pkg, modPath+"/internal/dagger"),
 	}
+	for name, content := range deps {
+		write[name] = content
+	}
 	for name, content := range o.extra {
+		if _, dup := write[name]; dup {
+			return nil, fmt.Errorf("extra file %q: Check generates that file (the module's dagger.json has dependencies)", name)
+		}
 		write[name] = content
 	}
 	for name, content := range write {
@@ -339,6 +367,33 @@ func mainPackage(dir string) (string, error) {
 		return f.Name.Name, nil
 	}
 	return "", fmt.Errorf("module %s has no Go files at its root", dir)
+}
+
+// dependencyFiles returns the files the module's local Go dependencies
+// (from the dagger.json in dir, if any) get in its internal/dagger: their
+// bindings and ClientFile.
+func dependencyFiles(dir string, sdk []string) (map[string][]byte, error) {
+	deps, err := Dependencies(dir)
+	if err != nil || len(deps) == 0 {
+		return nil, err
+	}
+	kinds, err := SDKKinds(sdk)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{ClientFile: clientSource()}
+	for _, d := range deps {
+		src, err := GenerateBindings(d, kinds)
+		if err != nil {
+			return nil, fmt.Errorf("bindings for dependency %q: %w", d.Name, err)
+		}
+		name := BindingsFile(d)
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("two dependencies named %q", d.Name)
+		}
+		out[name] = src
+	}
+	return out, nil
 }
 
 // sdkFiles returns the non-test Go files of dagger.io/dagger at the version

@@ -370,50 +370,56 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestGoSumComplete keeps .dagger/go.sum complete for the check, so a fresh
-// CI machine verifies every download against it. When the module starts
-// importing more (a pipeline package, say), run:
+// TestGoSumComplete keeps the go.sum of each Dagger module (.dagger and
+// .dagger/tests) complete for the check, so a fresh CI machine verifies
+// every download against it. When a module starts importing more (a
+// pipeline package, say), run:
 //
 //	go test ./internal/modcheck -run TestGoSumComplete -update
 func TestGoSumComplete(t *testing.T) {
 	slow(t)
 	t.Parallel()
-	dir := filepath.Join(repoRoot(t), ".dagger")
-	dst := t.TempDir()
-	if _, err := Prepare(t.Context(), dir, dst); err != nil {
-		t.Fatal(err)
+	for _, mod := range []string{".dagger", ".dagger/tests"} {
+		t.Run(mod, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(repoRoot(t), filepath.FromSlash(mod))
+			dst := t.TempDir()
+			if _, err := Prepare(t.Context(), dir, dst); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := goCmd(t.Context(), dst, &options{}, "vet", "./..."); err != nil {
+				t.Fatalf("go vet: %v\n%s", err, out)
+			}
+			have := sumLines(t, filepath.Join(dir, "go.sum"))
+			need := sumLines(t, filepath.Join(dst, "go.sum"))
+			var missing []string
+			for l := range need {
+				if !have[l] {
+					missing = append(missing, l)
+				}
+			}
+			if len(missing) == 0 {
+				return
+			}
+			sort.Strings(missing)
+			if !*update {
+				t.Fatalf("%s/go.sum lacks %d lines the check needs:\n%s\nrun: go test ./internal/modcheck -run TestGoSumComplete -update",
+					mod, len(missing), strings.Join(missing, "\n"))
+			}
+			for _, l := range missing {
+				have[l] = true
+			}
+			all := make([]string, 0, len(have))
+			for l := range have {
+				all = append(all, l)
+			}
+			sort.Strings(all)
+			if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(all, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("added %d lines to %s/go.sum", len(missing), mod)
+		})
 	}
-	if out, err := goCmd(t.Context(), dst, &options{}, "vet", "./..."); err != nil {
-		t.Fatalf("go vet: %v\n%s", err, out)
-	}
-	have := sumLines(t, filepath.Join(dir, "go.sum"))
-	need := sumLines(t, filepath.Join(dst, "go.sum"))
-	var missing []string
-	for l := range need {
-		if !have[l] {
-			missing = append(missing, l)
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	sort.Strings(missing)
-	if !*update {
-		t.Fatalf(".dagger/go.sum lacks %d lines the check needs:\n%s\nrun: go test ./internal/modcheck -run TestGoSumComplete -update",
-			len(missing), strings.Join(missing, "\n"))
-	}
-	for _, l := range missing {
-		have[l] = true
-	}
-	all := make([]string, 0, len(have))
-	for l := range have {
-		all = append(all, l)
-	}
-	sort.Strings(all)
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(all, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("added %d lines to .dagger/go.sum", len(missing))
 }
 
 func sumLines(t *testing.T, path string) map[string]bool {
@@ -437,4 +443,174 @@ func sumLines(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	return lines
+}
+
+// TestTestsModuleCompiles checks the tests module (.dagger/tests) the same
+// way, with bindings for its dependency on the slipway module generated
+// from .dagger's source: a check calling a function or an argument the
+// module lacks, or using a result with the wrong shape, fails here.
+func TestTestsModuleCompiles(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	dir := filepath.Join(repoRoot(t), ".dagger", "tests")
+	before := snapshot(t, dir)
+	if err := Check(t.Context(), dir); err != nil {
+		t.Fatalf("the tests module does not compile against the slipway module's bindings:\n%v", err)
+	}
+	assertUntouched(t, dir, before)
+}
+
+// biteTestsModule writes a tests module depending on the repository's
+// slipway module (by a relative path from a temp dir) with the given
+// main.go, and returns its directory.
+func biteTestsModule(t *testing.T, mainGo string) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := filepath.Join(t.TempDir(), "tests")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"dagger.json": `{"name": "slipway-tests", "engineVersion": "v0.21.8", "sdk": {"source": "go"},
+  "dependencies": [{"name": "slipway", "source": "` + filepath.ToSlash(rel) + `"}]}`,
+		"main.go": mainGo,
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(root, ".dagger", "tests", f))
+		if err != nil && f == "go.mod" {
+			t.Fatal(err)
+		}
+		files[f] = string(b)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const testsHeader = `package main
+
+import (
+	"context"
+
+	"dagger/slipway-tests/internal/dagger"
+)
+
+type SlipwayTests struct{}
+
+var _ *dagger.Container
+`
+
+func TestTestsModuleBites(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		want []string // in the compiler's output; none: the check passes
+	}{{
+		name: "bindings of the real module compile",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	s := dag.Slipway(dagger.SlipwayOpts{Source: dag.Directory(), Revision: "abc", RunID: "1", SourceURL: "https://x"})
+	cells, err := s.Test(dagger.SlipwayTestOpts{Shard: "1/2"}).Cells(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cells {
+		if _, err := c.ExitCode(ctx); err != nil {
+			return err
+		}
+	}
+	var p *dagger.SlipwayPromotion = s.Promote(dagger.SlipwayPromoteOpts{DryRun: true})
+	if _, err := p.Junit().Contents(ctx); err != nil {
+		return err
+	}
+	id, err := p.ID(ctx)
+	if err != nil {
+		return err
+	}
+	_ = dagger.Ref[*dagger.SlipwayPromotion](dag, id)
+	_, err = s.Verify(ctx, "r@sha256:x", dagger.SlipwayVerifyOpts{RequirePromotion: true})
+	return err
+}
+`,
+	}, {
+		name: "a function the module does not have",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	_, err := dag.Slipway().Deploy(ctx)
+	return err
+}
+`,
+		want: []string{"./main.go:", "dag.Slipway().Deploy undefined", "has no field or method Deploy"},
+	}, {
+		name: "an argument the function does not have",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	_, err := dag.Slipway().Test(dagger.SlipwayTestOpts{Retries: 2}).Tests(ctx)
+	return err
+}
+`,
+		want: []string{"./main.go:", "unknown field Retries in struct literal", "SlipwayTestOpts"},
+	}, {
+		name: "a lazy object used as a scalar",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	_, err := dag.Slipway().Promote(ctx)
+	return err
+}
+`,
+		want: []string{"./main.go:", "cannot use ctx", "SlipwayPromoteOpts"},
+	}, {
+		name: "a list of objects taken as pointers",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	var cells []*dagger.SlipwayCell
+	cells, err := dag.Slipway().Test().Cells(ctx)
+	_ = cells
+	return err
+}
+`,
+		want: []string{"./main.go:", "cannot use dag.Slipway().Test().Cells(ctx)", `internal/dagger".SlipwayCell) as []*`},
+	}, {
+		name: "an object by its name in the module, not in the schema",
+		body: `
+func (m *SlipwayTests) Check(ctx context.Context) error {
+	var r *dagger.TestReport = dag.Slipway().Test()
+	_ = r
+	return nil
+}
+`,
+		want: []string{"./main.go:", "undefined: dagger.TestReport"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := biteTestsModule(t, testsHeader+tt.body)
+			err := Check(t.Context(), dir)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			var ce *CompileError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Check = %v, want a *CompileError", err)
+			}
+			t.Logf("as reported:\n%v", err)
+			for _, w := range tt.want {
+				if !strings.Contains(ce.Output, w) {
+					t.Errorf("compiler output lacks %q", w)
+				}
+			}
+		})
+	}
 }

@@ -28,6 +28,12 @@ func Default() Config {
 			Baseline: "stable",
 			Flaky:    FlakyWarn,
 		},
+		Scan: Scan{
+			Mode:               ScanNoNew,
+			Severity:           []string{"CRITICAL", "HIGH"},
+			DBRepositories:     DefaultDBRepositories(),
+			JavaDBRepositories: DefaultJavaDBRepositories(),
+		},
 		Tags: Tags{
 			Immutable: []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"},
 			Floating:  []string{"stable"},
@@ -46,4 +52,18 @@ func Default() Config {
 // and release tags are never deleted.
 func DefaultProtect() []string {
 	return []string{`^latest$`, `^stable$`, `^dev$`, `^cache$`, `^v?\d+\.\d+\.\d+$`}
+}
+
+// DefaultDBRepositories returns the default scan.dbRepositories: the
+// publisher's own registry first, then its mirrors on ECR Public and
+// Google's Docker Hub mirror, so one outage or rate limit does not fail
+// the scan.
+func DefaultDBRepositories() []string {
+	return []string{"ghcr.io/aquasecurity/trivy-db:2", "public.ecr.aws/aquasecurity/trivy-db:2", "mirror.gcr.io/aquasec/trivy-db:2"}
+}
+
+// DefaultJavaDBRepositories returns the default scan.javaDbRepositories,
+// in the same order as DefaultDBRepositories.
+func DefaultJavaDBRepositories() []string {
+	return []string{"ghcr.io/aquasecurity/trivy-java-db:1", "public.ecr.aws/aquasecurity/trivy-java-db:1", "mirror.gcr.io/aquasec/trivy-java-db:1"}
 }

@@ -207,6 +207,10 @@ func TestSchemaEnums(t *testing.T) {
 		d := c.deref(c.defs[def].(map[string]any))
 		return d["properties"].(map[string]any)[name].(map[string]any)["enum"].([]any)
 	}
+	var severities []any
+	for _, s := range Severities() {
+		severities = append(severities, s)
+	}
 	var classes []any
 	for _, cl := range gitctx.Classes {
 		classes = append(classes, string(cl))
@@ -218,6 +222,8 @@ func TestSchemaEnums(t *testing.T) {
 		{"gate.mode", prop("gate", "mode"), []any{ModeNoRegression, ModeStrict}},
 		{"gate.flaky", prop("gate", "flaky"), []any{FlakyWarn, FlakyFail}},
 		{"rule.class", prop("rule", "class"), classes},
+		{"scan.mode", prop("scan", "mode"), []any{ScanNoNew, ScanStrict, ScanOff}},
+		{"scan.severity[]", c.deref(c.defs["scan"].(map[string]any))["properties"].(map[string]any)["severity"].(map[string]any)["items"].(map[string]any)["enum"].([]any), severities},
 	} {
 		if !reflect.DeepEqual(tt.got, tt.want) {
 			t.Errorf("%s enum = %v, want %v", tt.name, tt.got, tt.want)
@@ -253,6 +259,7 @@ func TestExamplesMatchSchema(t *testing.T) {
 		"imagee: x", "test: {parallelism: 0}", "test: {timeout: 3x}", "gate: {mode: fast}",
 		"test: {suites: [{name: u}]}", "retention: {rules: [{name: x}]}", "test: {matrix: {a: []}}",
 		"test: {suites: [{name: u, run: x, reports: [rel]}]}", "build: {platforms: [amd64]}",
+		"scan: {mode: warn}", "scan: {severity: [critical]}", "scan: {image: aquasec/trivy:0.69.3}",
 	} {
 		var v2 any
 		if err := yaml.Unmarshal([]byte(doc), &v2); err != nil {

@@ -25,6 +25,7 @@ type Config struct {
 	Build     Build     `yaml:"build" json:"build"`
 	Test      Test      `yaml:"test" json:"test"`
 	Gate      Gate      `yaml:"gate" json:"gate"`
+	Scan      Scan      `yaml:"scan" json:"scan"`
 	Tags      Tags      `yaml:"tags" json:"tags"`
 	Retention Retention `yaml:"retention" json:"retention"`
 }
@@ -129,6 +130,71 @@ const (
 	FlakyWarn = "warn"
 	FlakyFail = "fail"
 )
+
+// Scan is the vulnerability gate: Trivy scans the candidate and the
+// baseline image, and the candidate may not bring findings the baseline did
+// not have.
+//
+// The default mode is no-new, because it needs no setup: Trivy runs inside
+// the engine from an image pinned by digest, its database comes anonymously
+// from public registries (with fallbacks), the candidate is scanned from a
+// tarball (no registry) and the baseline is pulled the way its tests already
+// pull it. And it blocks only what a change brings, not the CVEs published
+// yesterday against an unchanged base image. Where there is no baseline
+// image yet (a first promotion, or the ephemeral registry of a fresh engine)
+// there is nothing to compare with: no-new then reports the candidate's
+// findings without blocking on them, and the image promoted becomes the
+// baseline. A scan that fails blocks (fail closed): set mode off where
+// Trivy cannot reach a database, or give it one (offline).
+type Scan struct {
+	// Mode: "no-new" (default) blocks on findings the baseline does not
+	// have; "strict" blocks on every finding; "off" scans nothing.
+	Mode string `yaml:"mode" json:"mode"`
+	// Severity lists the severities that count, from CRITICAL down to the
+	// threshold, in Trivy's names (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN).
+	// Default [CRITICAL, HIGH].
+	Severity []string `yaml:"severity" json:"severity"`
+	// IgnoreUnfixed: a finding with no fixed version does not count.
+	// Default false.
+	IgnoreUnfixed bool `yaml:"ignoreUnfixed" json:"ignoreUnfixed"`
+	// IgnoreFile is a Trivy ignore file in the repository: .trivyignore
+	// lines ("CVE-2024-1234 exp:2026-06-30") or the YAML form
+	// (.trivyignore.yaml, with paths, purls, statement and expired_at). An
+	// expired entry no longer ignores, and is reported. Default "": the
+	// first of .trivyignore.yaml, .trivyignore.yml and .trivyignore at the
+	// repository root that exists, else none.
+	IgnoreFile string `yaml:"ignoreFile" json:"ignoreFile"`
+	// DBRepositories are the OCI repositories of Trivy's vulnerability
+	// database, tried in order. Default [ghcr.io/aquasecurity/trivy-db:2,
+	// public.ecr.aws/aquasecurity/trivy-db:2, mirror.gcr.io/aquasec/trivy-db:2].
+	DBRepositories []string `yaml:"dbRepositories" json:"dbRepositories"`
+	// JavaDBRepositories are the same for Trivy's Java index database
+	// (used only to identify JAR files). Default
+	// [ghcr.io/aquasecurity/trivy-java-db:1,
+	// public.ecr.aws/aquasecurity/trivy-java-db:1,
+	// mirror.gcr.io/aquasec/trivy-java-db:1].
+	JavaDBRepositories []string `yaml:"javaDbRepositories" json:"javaDbRepositories"`
+	// Image is the Trivy image, pinned by digest (repo@sha256:…).
+	// Default "": the Trivy release this Slipway version pins.
+	Image string `yaml:"image" json:"image"`
+	// Offline: never download a database; scan with the one given to the
+	// module (its trivy-db argument: a Trivy cache directory holding
+	// db/trivy.db and db/metadata.json, and java-db/ for JAR files).
+	// Default false.
+	Offline bool `yaml:"offline" json:"offline"`
+}
+
+// Scan modes.
+const (
+	ScanNoNew  = "no-new"
+	ScanStrict = "strict"
+	ScanOff    = "off"
+)
+
+// Severities are Trivy's severity names, highest first.
+func Severities() []string {
+	return []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+}
 
 // Tags are the templates of the tags a promotion writes.
 type Tags struct {

@@ -70,6 +70,7 @@ func validate(c *Config, lines map[string]int) Errors {
 	v.build(&c.Build)
 	v.test(&c.Test)
 	v.gate(&c.Gate)
+	v.scan(&c.Scan)
 	v.tags(&c.Tags)
 	v.retention(&c.Retention)
 	return v.errs
@@ -252,6 +253,82 @@ func (v *validator) gate(g *Gate) {
 	}
 	if g.Flaky != FlakyWarn && g.Flaky != FlakyFail {
 		v.add("gate.flaky", "%q is not a flaky policy (%s or %s)", g.Flaky, FlakyWarn, FlakyFail)
+	}
+}
+
+func (v *validator) scan(s *Scan) {
+	switch s.Mode {
+	case ScanNoNew, ScanStrict, ScanOff:
+	default:
+		v.add("scan.mode", "%q is not a scan mode (%s, %s or %s)", s.Mode, ScanNoNew, ScanStrict, ScanOff)
+	}
+	v.severities(s.Severity)
+	if s.IgnoreFile != "" {
+		v.relative("scan.ignoreFile", s.IgnoreFile, "the repository root")
+	}
+	v.repositories("scan.dbRepositories", s.DBRepositories, s.Offline)
+	v.repositories("scan.javaDbRepositories", s.JavaDBRepositories, s.Offline)
+	if s.Image != "" {
+		if _, err := name.NewDigest(s.Image); err != nil {
+			v.add("scan.image", "%q is not pinned by digest (repo@sha256:…): %v", s.Image, err)
+		}
+	}
+}
+
+// severities checks scan.severity: known names, from CRITICAL down to the
+// threshold without a gap, so that the list and "at or above the
+// threshold" say the same.
+func (v *validator) severities(list []string) {
+	const p = "scan.severity"
+	all := Severities()
+	if len(list) == 0 {
+		v.add(p, "must list at least one severity (e.g. [CRITICAL, HIGH])")
+		return
+	}
+	ok := true
+	for i, s := range list {
+		switch j := slices.Index(all, s); {
+		case j < 0:
+			hint := ""
+			if k := slices.Index(all, strings.ToUpper(s)); k >= 0 {
+				hint = fmt.Sprintf(" (write %s)", all[k])
+			}
+			v.add(index(p, i), "%q is not a severity%s: one of %s", s, hint, strings.Join(all, ", "))
+			ok = false
+		case slices.Index(list, s) < i:
+			v.add(index(p, i), "duplicate severity %q", s)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	lowest := 0
+	for _, s := range list {
+		lowest = max(lowest, slices.Index(all, s))
+	}
+	for _, s := range all[:lowest+1] {
+		if !slices.Contains(list, s) {
+			v.add(p, "lists %s but not %s: list every severity from CRITICAL down to the threshold (%s)", all[lowest], s, strings.Join(all[:lowest+1], ", "))
+			return
+		}
+	}
+}
+
+// repositories checks a list of database repositories (OCI references).
+func (v *validator) repositories(p string, list []string, offline bool) {
+	if len(list) == 0 && !offline {
+		v.add(p, "must list at least one repository (or set scan.offline)")
+	}
+	for i, r := range list {
+		switch _, err := name.ParseReference(r); {
+		case r == "":
+			v.add(index(p, i), "must not be empty")
+		case err != nil:
+			v.add(index(p, i), "%q is not a repository reference: %v", r, err)
+		case slices.Index(list, r) < i:
+			v.add(index(p, i), "duplicate repository %q", r)
+		}
 	}
 }
 

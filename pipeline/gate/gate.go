@@ -1,6 +1,7 @@
 // Package gate decides whether a candidate image may be promoted, from its
-// test report and the baseline's (DESIGN.md §5). Decide is a pure function:
-// the same reports give the same Decision, reasons in the same order.
+// test report and the baseline's (DESIGN.md §5), and from both images'
+// vulnerability scans (MergeScans). Decide is a pure function: the same
+// reports give the same Decision, reasons in the same order.
 package gate
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/scan"
 )
 
 // Kind is the kind of a Reason.
@@ -51,6 +53,32 @@ const (
 	// proves nothing; that cell of the candidate was judged strict. Never
 	// blocks by itself.
 	BaselineUnusable Kind = "baseline-unusable"
+
+	// The kinds of the vulnerability scan (MergeScans). Finding reasons
+	// name the finding in Reason.Finding.
+
+	// VulnNew: a finding at or above the threshold the baseline does not
+	// have. Blocks, except under no-new when there is no baseline image.
+	VulnNew Kind = "vuln-new"
+	// VulnKnown: a finding the baseline has too. Blocks under strict.
+	VulnKnown Kind = "vuln-known"
+	// VulnFixed: counted on the baseline, gone from the candidate. Never blocks.
+	VulnFixed Kind = "vuln-fixed"
+	// VulnIgnored: covered by an ignore rule that has not expired. Never blocks.
+	VulnIgnored Kind = "vuln-ignored"
+	// IgnoreExpired: an ignore rule past its expiry; it no longer ignores
+	// (what it covered is judged as any finding). Never blocks by itself.
+	IgnoreExpired Kind = "ignore-expired"
+	// ScanError: the candidate could not be scanned. Blocks (fail closed).
+	ScanError Kind = "scan-error"
+	// ScanBaselineUnusable: the baseline scan failed, so it proves nothing:
+	// every finding of the candidate counts as new (judged strict). Never
+	// blocks by itself.
+	ScanBaselineUnusable Kind = "scan-baseline-unusable"
+	// ScanNoBaseline: there is no baseline image. Under no-new the
+	// candidate's findings are reported, not judged; under strict they
+	// block. Never blocks by itself.
+	ScanNoBaseline Kind = "scan-no-baseline"
 )
 
 // Reason is one finding of the gate.
@@ -59,7 +87,10 @@ type Reason struct {
 	// Cell is the cell id; empty for run-wide reasons.
 	Cell string `json:"cell,omitempty"`
 	// Case is the case's display id (report.Case.ID); empty for cell-wide reasons.
-	Case     string `json:"case,omitempty"`
+	Case string `json:"case,omitempty"`
+	// Finding names a vulnerability finding ("CVE-2019-14697 musl") or an
+	// ignore rule; empty for test reasons.
+	Finding  string `json:"finding,omitempty"`
 	Blocking bool   `json:"blocking"`
 	Message  string `json:"message"`
 }
@@ -68,6 +99,9 @@ func (r Reason) String() string {
 	where := r.Cell
 	if r.Case != "" {
 		where += " › " + r.Case
+	}
+	if r.Finding != "" {
+		where = r.Finding
 	}
 	if where != "" {
 		where = " " + where
@@ -94,6 +128,9 @@ type Decision struct {
 	Candidate Image    `json:"candidate"`
 	Baseline  *Image   `json:"baseline,omitempty"`
 	Reasons   []Reason `json:"reasons"`
+	// Scan is the vulnerability comparison (MergeScans); nil when the
+	// images were not scanned.
+	Scan *scan.Comparison `json:"scan,omitempty"`
 }
 
 // Blocking returns the reasons that block.
@@ -184,8 +221,14 @@ func Decide(cfg config.Gate, candidate, baseline *report.Report) Decision {
 		}
 	}
 
-	sort.SliceStable(d.dec.Reasons, func(i, j int) bool {
-		a, b := d.dec.Reasons[i], d.dec.Reasons[j]
+	d.dec.finish()
+	return d.dec
+}
+
+// finish orders the reasons, blocking first, and sets Pass.
+func (d *Decision) finish() {
+	sort.SliceStable(d.Reasons, func(i, j int) bool {
+		a, b := d.Reasons[i], d.Reasons[j]
 		if a.Blocking != b.Blocking {
 			return a.Blocking
 		}
@@ -195,16 +238,18 @@ func Decide(cfg config.Gate, candidate, baseline *report.Report) Decision {
 		if a.Case != b.Case {
 			return a.Case < b.Case
 		}
+		if a.Finding != b.Finding {
+			return a.Finding < b.Finding
+		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
 		}
 		return a.Message < b.Message
 	})
-	d.dec.Pass = len(d.dec.Blocking()) == 0
-	if d.dec.Reasons == nil {
-		d.dec.Reasons = []Reason{}
+	d.Pass = len(d.Blocking()) == 0
+	if d.Reasons == nil {
+		d.Reasons = []Reason{}
 	}
-	return d.dec
 }
 
 type decider struct {

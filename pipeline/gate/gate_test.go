@@ -65,6 +65,9 @@ func short(rs []Reason) []string {
 			parts := strings.Split(r.Case, " › ")
 			s += " " + parts[len(parts)-1]
 		}
+		if r.Finding != "" {
+			s += " " + r.Finding
+		}
 		out = append(out, s)
 	}
 	return out

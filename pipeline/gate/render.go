@@ -29,6 +29,9 @@ func (d Decision) Headline() string {
 	if d.Baseline != nil {
 		against = "no regression vs the baseline"
 	}
+	if d.Scan != nil {
+		against += ", scan " + d.Scan.Mode
+	}
 	if d.Pass {
 		return fmt.Sprintf("## ✅ Gate passed (%s)", against)
 	}
@@ -53,6 +56,9 @@ func (d Decision) Markdown() string {
 	b.WriteString("\n")
 	var blocking, reported []Reason
 	for _, r := range d.Reasons {
+		if r.Finding != "" {
+			continue // in the findings section
+		}
 		if r.Blocking {
 			blocking = append(blocking, r)
 		} else {
@@ -75,6 +81,9 @@ func (d Decision) Markdown() string {
 	}
 	list("Blocking", blocking)
 	list("Reported", reported)
+	if d.Scan != nil {
+		writeFindings(&b, d.Scan)
+	}
 	return b.String()
 }
 
@@ -106,6 +115,9 @@ func (d Decision) JUnitSuite() report.JUnitSuite {
 		name := r.Cell
 		if r.Case != "" {
 			name += " › " + r.Case
+		}
+		if r.Finding != "" {
+			name = "scan › " + r.Finding
 		}
 		if name == "" {
 			name = "run"
@@ -139,6 +151,9 @@ func where(r Reason) string {
 	}
 	if r.Case != "" {
 		s += " › `" + mdCode(r.Case) + "`"
+	}
+	if r.Finding != "" {
+		s += " `" + mdCode(r.Finding) + "`"
 	}
 	return s
 }

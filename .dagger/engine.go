@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dagger/slipway/internal/dagger"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/flow"
+	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
+)
+
+// registryImage is the CNCF distribution registry of the zero-setup
+// ephemeral registry, pinned by digest (registry 2.8.3).
+const registryImage = "docker.io/library/registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
+
+// engine runs flow execs as container execs: every cell on the same built
+// container (one build per run), or on a digest-pinned image.
+type engine struct {
+	m         *Slipway
+	cfg       *config.Config
+	plan      *runplan.Plan
+	candidate *dagger.Container
+	// registry is the ephemeral registry service, nil for a real registry.
+	registry *dagger.Service
+	// registryHost is the service's endpoint, for the registry client.
+	registryHost string
+	redact       func(string) string
+}
+
+// engine builds the candidate once and, for the ephemeral registry, starts
+// the registry service.
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan) (*engine, error) {
+	ctr, err := m.build(cfg, plan, cfg.Build.Platforms[0], nil)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, redact: m.redactor(ctx)}
+	if plan.Ephemeral {
+		if e.registry, e.registryHost, err = ephemeralRegistry(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// ephemeralRegistry starts the zero-setup registry (storage in a cache
+// volume, so it outlives the call) and returns it with the endpoint a
+// registry client reaches it at. The engine itself must address it as
+// localhost:5000 through the RegistryService option (DESIGN.md §9).
+func ephemeralRegistry(ctx context.Context) (*dagger.Service, string, error) {
+	svc, err := dag.Container().
+		From(registryImage).
+		WithEnvVariable("REGISTRY_STORAGE_DELETE_ENABLED", "true").
+		WithMountedCache("/var/lib/registry", dag.CacheVolume("slipway-ephemeral-registry")).
+		WithExposedPort(5000).
+		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}).
+		Start(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("starting the ephemeral registry: %w", err)
+	}
+	host, err := svc.Endpoint(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("ephemeral registry endpoint: %w", err)
+	}
+	return svc, host, nil
+}
+
+// image returns the container of a target.
+func (e *engine) image(t flow.Target) *dagger.Container {
+	if t.Ref == "" {
+		return e.candidate
+	}
+	ctr := dag.Container()
+	if runplan.IsEphemeral(t.Ref) {
+		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry})
+	}
+	if e.m.RegistryPassword != nil {
+		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	}
+	return ctr.From(t.Ref)
+}
+
+// Exec runs one attempt of one cell. A non-zero exit is a result (Expect
+// any); files the command wrote stay readable after it.
+func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
+	ctr := e.image(t)
+	for _, kv := range x.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		ctr = ctr.WithEnvVariable(k, v)
+	}
+	if x.MountSource != "" {
+		ctr = ctr.WithMountedDirectory(x.MountSource, e.m.Source)
+	}
+	if x.Workdir != "" {
+		ctr = ctr.WithWorkdir(x.Workdir)
+	}
+	ran := ctr.WithExec(x.Argv, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := ran.ExitCode(ctx)
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	out, err := ran.CombinedOutput(ctx)
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	res := flow.ExecResult{ExitCode: code, Output: out, Files: map[string]string{}}
+	for _, p := range x.Reports {
+		ok, err := ran.Exists(ctx, p)
+		if err != nil {
+			return flow.ExecResult{}, execError(err)
+		}
+		if !ok {
+			continue
+		}
+		f := ran.File(p)
+		size, err := f.Size(ctx)
+		if err != nil {
+			return flow.ExecResult{}, execError(err)
+		}
+		if size > report.MaxJUnitBytes {
+			return flow.ExecResult{}, fmt.Errorf("report %s: %d bytes, more than the %d a JUnit file may have", p, size, report.MaxJUnitBytes)
+		}
+		if res.Files[p], err = f.Contents(ctx); err != nil {
+			return flow.ExecResult{}, execError(err)
+		}
+	}
+	return res, nil
+}
+
+// Publish pushes the candidate, every configured platform in one image
+// index, and returns the digest reference the registry stored.
+func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
+	platforms := e.cfg.Build.Platforms
+	var variants []*dagger.Container
+	for _, p := range platforms[1:] {
+		v, err := e.m.build(e.cfg, e.plan, p, nil)
+		if err != nil {
+			return "", err
+		}
+		variants = append(variants, v)
+	}
+	ctr := e.candidate
+	if e.m.RegistryPassword != nil && e.registry == nil {
+		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	}
+	return ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: variants, RegistryService: e.registry})
+}
+
+// execError keeps the failing command's stderr when the engine gives one.
+func execError(err error) error {
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("exec %s: exit %d: %s", strings.Join(ee.Cmd, " "), ee.ExitCode, strings.TrimSpace(ee.Stderr))
+	}
+	return err
+}

@@ -1,0 +1,639 @@
+// Slipway's end-to-end checks: each calls the slipway module on a sample app
+// (testdata/app) the way a user would, and asserts what comes back: labels,
+// cells and cases, gate decisions, tags and digests.
+//
+// Run them wherever a Dagger engine runs:
+//
+//	dagger check -m .dagger/tests
+//
+// Promotions go to the ephemeral registry the module starts when the
+// config names no image. Its storage is a cache volume of the engine, so it
+// outlives a run and is shared by the checks running at the same time:
+// every check names its tags after the moment it runs and its scenario, and
+// never sees the tags of another check or of an earlier run.
+package main
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"dagger/slipway-tests/internal/dagger"
+)
+
+// SlipwayTests holds the end-to-end checks of the slipway module.
+type SlipwayTests struct{}
+
+const (
+	// repository is where the ephemeral registry keeps promoted images.
+	repository = "localhost:5000/slipway"
+	sourceURL  = "https://github.com/acme/app"
+	// baseImage is the sample app's base image (testdata/app/Dockerfile).
+	baseImage  = "docker.io/library/busybox"
+	baseDigest = "sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662"
+)
+
+// Build builds the sample app with the run's OCI labels; a build argument
+// given to build changes the image, and the same build twice is the same
+// image.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) Build(ctx context.Context) error {
+	s, err := newScenario(ctx, "build")
+	if err != nil {
+		return err
+	}
+	m := s.slipway("build", "base", "unit")
+	ctr := m.Build()
+
+	for label, want := range map[string]string{
+		"org.opencontainers.image.revision": s.revision("build"),
+		"org.opencontainers.image.source":   sourceURL,
+		"dev.slipway.run-id":                s.runID("build"),
+	} {
+		if err := expectLabel(ctx, ctr, label, want); err != nil {
+			return err
+		}
+	}
+	created, err := ctr.Label(ctx, "org.opencontainers.image.created")
+	if err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.RFC3339, created); err != nil {
+		return fmt.Errorf("label org.opencontainers.image.created = %q, want RFC 3339: %w", created, err)
+	}
+
+	if err := expectFile(ctx, ctr, "/app/variant", "base\n"); err != nil {
+		return fmt.Errorf("config's build args: %w", err)
+	}
+	fixed := m.Build(dagger.SlipwayBuildOpts{BuildArg: []string{"VARIANT=fixed"}})
+	if err := expectFile(ctx, fixed, "/app/variant", "fixed\n"); err != nil {
+		return fmt.Errorf("--build-arg VARIANT=fixed: %w", err)
+	}
+
+	first, err := ctr.Rootfs().Digest(ctx)
+	if err != nil {
+		return err
+	}
+	again, err := m.Build().Rootfs().Digest(ctx)
+	if err != nil {
+		return err
+	}
+	other, err := fixed.Rootfs().Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if first != again {
+		return fmt.Errorf("the same build twice gave two root filesystems: %s and %s", first, again)
+	}
+	if first == other {
+		return fmt.Errorf("VARIANT=fixed gave the same root filesystem %s as the default", first)
+	}
+	return nil
+}
+
+// Test runs a passing suite and a failing one on the sample app: the report
+// has a passing cell and a failing one, with the cases their JUnit files
+// hold, and test itself does not fail on a failing test.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) Test(ctx context.Context) error {
+	s, err := newScenario(ctx, "test")
+	if err != nil {
+		return err
+	}
+	rep := s.slipway("test", "base", "unit", "e2e").Test()
+
+	cells, err := rep.Cells(ctx)
+	if err != nil {
+		return fmt.Errorf("test must report failures, not fail: %w", err)
+	}
+	want := []cellWant{
+		{name: "unit", status: "pass", exitCode: 0, attempts: 1},
+		{name: "e2e", status: "fail", exitCode: 1, attempts: 1},
+	}
+	if err := expectCells(ctx, cells, want); err != nil {
+		return err
+	}
+	if n, err := rep.Tests(ctx); err != nil || n != 4 {
+		return fmt.Errorf("tests = %d (err %v), want the 4 cases of the two JUnit files", n, err)
+	}
+	headline, err := rep.Headline(ctx)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(headline, "1 of 2 cells did not pass") {
+		return fmt.Errorf("headline %q, want it to say 1 of 2 cells did not pass", headline)
+	}
+
+	text, err := rep.JSON(ctx)
+	if err != nil {
+		return err
+	}
+	var r testReport
+	if err := json.Unmarshal([]byte(text), &r); err != nil {
+		return fmt.Errorf("report JSON: %w", err)
+	}
+	for _, c := range []caseWant{
+		{cell: "unit", name: "parses-config", status: "pass"},
+		{cell: "unit", name: "renders-page", status: "pass"},
+		{cell: "e2e", name: "login", status: "pass"},
+		{cell: "e2e", name: "checkout", status: "fail", message: "cart total 0, want 42"},
+	} {
+		if err := r.expectCase(c); err != nil {
+			return err
+		}
+	}
+
+	junit, err := rep.Junit().Contents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{`name="checkout"`, "<failure", "cart total 0, want 42", `name="parses-config"`} {
+		if !strings.Contains(junit, want) {
+			return fmt.Errorf("merged JUnit lacks %q:\n%s", want, junit)
+		}
+	}
+	return nil
+}
+
+// PromoteBetter promotes a candidate that fixes the baseline's failing
+// case: the gate passes and says so, the candidate is published once, the
+// floating tag moves from the baseline's digest to the candidate's, and
+// the promoted digest, pulled back by digest, passes every cell.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
+	s, err := newScenario(ctx, "better")
+	if err != nil {
+		return err
+	}
+	baseline, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := s.promoteCandidate(ctx, "fixed")
+	if err != nil {
+		return err
+	}
+	cand, err := p.expectPromoted(s, baseline)
+	if err != nil {
+		return err
+	}
+	if err := p.expectReason("fixed", "e2e", "checkout", false); err != nil {
+		return err
+	}
+	if err := s.expectStable(ctx, cand); err != nil {
+		return err
+	}
+
+	// Test many: the promoted image itself, pinned by digest.
+	rep := s.slipway("retest", "fixed", "unit", "e2e").Test(dagger.SlipwayTestOpts{Ref: repository + "@" + cand})
+	cells, err := rep.Cells(ctx)
+	if err != nil {
+		return err
+	}
+	if err := expectCells(ctx, cells, []cellWant{
+		{name: "unit", status: "pass", attempts: 1},
+		{name: "e2e", status: "pass", attempts: 1},
+	}); err != nil {
+		return fmt.Errorf("the promoted digest: %w", err)
+	}
+	text, err := rep.JSON(ctx)
+	if err != nil {
+		return err
+	}
+	var r testReport
+	if err := json.Unmarshal([]byte(text), &r); err != nil {
+		return fmt.Errorf("report JSON: %w", err)
+	}
+	if r.Digest != cand {
+		return fmt.Errorf("test --ref reports digest %q, want the promoted %s", r.Digest, cand)
+	}
+	return nil
+}
+
+// PromoteEqual promotes a candidate that fails the same case as the
+// baseline: a known failure, so the gate passes, reports it, and the
+// floating tag moves to the candidate.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) PromoteEqual(ctx context.Context) error {
+	s, err := newScenario(ctx, "equal")
+	if err != nil {
+		return err
+	}
+	baseline, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := s.promoteCandidate(ctx, "base")
+	if err != nil {
+		return err
+	}
+	cand, err := p.expectPromoted(s, baseline)
+	if err != nil {
+		return err
+	}
+	if err := p.expectReason("known-failure", "e2e", "checkout", false); err != nil {
+		return err
+	}
+	for _, r := range p.Decision.Reasons {
+		if r.Blocking {
+			return fmt.Errorf("blocking reason %s %s %s in a passing decision", r.Kind, r.Cell, r.Case)
+		}
+	}
+	return s.expectStable(ctx, cand)
+}
+
+// PromoteWorse promotes a candidate that breaks a case the baseline
+// passes: promote fails with the gate's summary, and the floating tag
+// stays on the baseline's digest.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
+	s, err := newScenario(ctx, "worse")
+	if err != nil {
+		return err
+	}
+	baseline, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.promoteCandidate(ctx, "broken")
+	if err == nil {
+		return errors.New("promote passed a candidate whose e2e login case regressed")
+	}
+	for _, want := range []string{"the gate blocked the promotion", "regression", "login"} {
+		if !strings.Contains(err.Error(), want) {
+			return fmt.Errorf("promote failed without saying %q: %w", want, err)
+		}
+	}
+	return s.expectStable(ctx, baseline)
+}
+
+// Verify checks a public image pinned by digest, the sample app's base
+// image: every manifest and blob hashed, the digest returned. An expected
+// revision the image does not carry is a mismatch, not a pass.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) Verify(ctx context.Context) error {
+	s, err := newScenario(ctx, "verify")
+	if err != nil {
+		return err
+	}
+	// No --revision: verify would expect it on the image.
+	m := dag.Slipway(dagger.SlipwayOpts{Source: sampleApp(s.config("base", []string{"unit"}))})
+	ref := baseImage + "@" + baseDigest
+	got, err := m.Verify(ctx, ref, dagger.SlipwayVerifyOpts{Full: true})
+	if err != nil {
+		return err
+	}
+	if !strings.HasSuffix(got, "@"+baseDigest) {
+		return fmt.Errorf("verify %s returned %q, want that digest", ref, got)
+	}
+	_, err = m.Verify(ctx, ref, dagger.SlipwayVerifyOpts{Revision: strings.Repeat("0", 40)})
+	if err == nil || !strings.Contains(err.Error(), "org.opencontainers.image.revision") {
+		return fmt.Errorf("verify with a revision busybox does not carry: err = %v, want a revision mismatch", err)
+	}
+	return nil
+}
+
+// VerifyPromoted verifies an image Slipway promoted into the ephemeral
+// registry: its digest, its revision label and its promotion record.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) VerifyPromoted(ctx context.Context) error {
+	s, err := newScenario(ctx, "verified")
+	if err != nil {
+		return err
+	}
+	digest, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	got, err := s.slipway("verify", "base", "unit").Verify(ctx, repository+"@"+digest, dagger.SlipwayVerifyOpts{
+		Revision:         s.revision("baseline"),
+		Full:             true,
+		RequirePromotion: true,
+	})
+	if err != nil {
+		return err
+	}
+	if digestOf(got) != digest {
+		return fmt.Errorf("verify returned %q, want %s", got, digest)
+	}
+	return nil
+}
+
+// scenario is one check's corner of the ephemeral registry: its tags, its
+// revisions and its run ids all start with ns. It builds for the engine's
+// own platform, so that the sample app runs without emulation.
+type scenario struct {
+	ns       string
+	platform dagger.Platform
+}
+
+func newScenario(ctx context.Context, name string) (scenario, error) {
+	platform, err := dag.DefaultPlatform(ctx)
+	if err != nil {
+		return scenario{}, err
+	}
+	return scenario{ns: "t" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + name, platform: platform}, nil
+}
+
+// revision is the scenario's git commit for a step: 40 hex digits, so that
+// the immutable tag sha-{sha7} is new in every run.
+func (s scenario) revision(step string) string {
+	sum := sha1.Sum([]byte(s.ns + "/" + step))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s scenario) runID(step string) string { return s.ns + "-" + step }
+
+// stable is the scenario's floating tag, its gate.baseline.
+func (s scenario) stable() string { return s.ns + "-stable" }
+
+// slipway is the module for one step of the scenario: the sample app built
+// as variant, running suites (of unit and e2e).
+func (s scenario) slipway(step, variant string, suites ...string) *dagger.Slipway {
+	return dag.Slipway(dagger.SlipwayOpts{
+		Source:    sampleApp(s.config(variant, suites)),
+		Revision:  s.revision(step),
+		RunID:     s.runID(step),
+		SourceURL: sourceURL,
+	})
+}
+
+// config is the sample app's slipway.yaml. No image: promotions go to the
+// ephemeral registry. No scan: the checks stay off the network's CVE feeds.
+func (s scenario) config(variant string, suites []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "build:\n  platforms: [%s]\n  args: {VARIANT: %s}\n", s.platform, variant)
+	b.WriteString("test:\n  retries: 0\n  suites:\n")
+	for _, suite := range suites {
+		fmt.Fprintf(&b, "    - name: %s\n      run: [/app/test.sh, %s]\n      reports: [/out/%s.xml]\n", suite, suite, suite)
+	}
+	fmt.Fprintf(&b, "gate:\n  baseline: %s\n", s.stable())
+	fmt.Fprintf(&b, "tags:\n  immutable: [\"sha-{sha7}\"]\n  floating: [%s]\n", s.stable())
+	b.WriteString("scan:\n  mode: \"off\"\n")
+	return b.String()
+}
+
+func sampleApp(config string) *dagger.Directory {
+	return dag.CurrentModule().Source().Directory("testdata/app").WithNewFile("slipway.yaml", config)
+}
+
+// promoteBaseline promotes the base variant as the scenario's first image
+// and returns its digest. It runs the unit suite only: with no baseline
+// yet the gate is strict, and the base variant's e2e checkout case fails.
+func (s scenario) promoteBaseline(ctx context.Context) (string, error) {
+	p, err := readPromotion(ctx, s.slipway("baseline", "base", "unit").Promote())
+	if err != nil {
+		return "", fmt.Errorf("promoting the baseline: %w", err)
+	}
+	if !p.Decision.Pass || p.Decision.Mode != "strict" {
+		return "", fmt.Errorf("baseline: decision pass=%v mode %q, want a strict pass (no baseline yet)", p.Decision.Pass, p.Decision.Mode)
+	}
+	digest, err := p.expectPublished(s, "baseline")
+	if err != nil {
+		return "", fmt.Errorf("baseline: %w", err)
+	}
+	if err := p.expectTag(s.stable(), "floating", digest); err != nil {
+		return "", fmt.Errorf("baseline: %w", err)
+	}
+	return digest, nil
+}
+
+// promoteCandidate promotes variant, running both suites, against the
+// scenario's baseline.
+func (s scenario) promoteCandidate(ctx context.Context, variant string) (*promotion, error) {
+	return readPromotion(ctx, s.slipway("candidate", variant, "unit", "e2e").Promote())
+}
+
+// expectStable checks where the scenario's floating tag points now, as the
+// next promotion would resolve it: a dry run reports its baseline digest.
+func (s scenario) expectStable(ctx context.Context, digest string) error {
+	probe := s.slipway("probe", "fixed", "unit").Promote(dagger.SlipwayPromoteOpts{DryRun: true})
+	got, err := probe.Baseline(ctx)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", s.stable(), err)
+	}
+	if digestOf(got) != digest {
+		return fmt.Errorf("tag %s points at %s, want %s", s.stable(), got, digest)
+	}
+	return nil
+}
+
+// promotion is the JSON of a Promotion (pipeline/flow.Promotion).
+type promotion struct {
+	Decision struct {
+		Pass    bool   `json:"pass"`
+		Mode    string `json:"mode"`
+		Reasons []struct {
+			Kind     string `json:"kind"`
+			Cell     string `json:"cell"`
+			Case     string `json:"case"`
+			Blocking bool   `json:"blocking"`
+		} `json:"reasons"`
+	} `json:"decision"`
+	BaselineDigest string `json:"baselineDigest"`
+	Published      string `json:"published"`
+	Registry       *struct {
+		Tags []struct {
+			Tag    string `json:"tag"`
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			From   string `json:"from"`
+			To     string `json:"to"`
+		} `json:"tags"`
+	} `json:"registry"`
+}
+
+func readPromotion(ctx context.Context, p *dagger.SlipwayPromotion) (*promotion, error) {
+	text, err := p.JSON(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out promotion
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		return nil, fmt.Errorf("promotion JSON: %w", err)
+	}
+	return &out, nil
+}
+
+// expectPublished checks that the candidate of step was published once,
+// under its immutable tag, and returns its digest.
+func (p *promotion) expectPublished(s scenario, step string) (string, error) {
+	tag := "sha-" + s.revision(step)[:7]
+	prefix := repository + ":" + tag + "@sha256:"
+	if !strings.HasPrefix(p.Published, prefix) {
+		return "", fmt.Errorf("published %q, want %s<digest>", p.Published, prefix)
+	}
+	digest := digestOf(p.Published)
+	return digest, p.expectTag(tag, "immutable", digest)
+}
+
+// expectPromoted checks a passing no-regression promotion over baseline
+// and returns the candidate's digest.
+func (p *promotion) expectPromoted(s scenario, baseline string) (string, error) {
+	if !p.Decision.Pass || p.Decision.Mode != "no-regression" {
+		return "", fmt.Errorf("decision pass=%v mode %q, want a no-regression pass", p.Decision.Pass, p.Decision.Mode)
+	}
+	if digestOf(p.BaselineDigest) != baseline {
+		return "", fmt.Errorf("tested against baseline %q, want %s", p.BaselineDigest, baseline)
+	}
+	cand, err := p.expectPublished(s, "candidate")
+	if err != nil {
+		return "", err
+	}
+	if cand == baseline {
+		return "", fmt.Errorf("the candidate has the baseline's digest %s", cand)
+	}
+	if err := p.expectTag(s.stable(), "floating", cand); err != nil {
+		return "", err
+	}
+	for _, t := range p.Registry.Tags {
+		if t.Tag == s.stable() && (t.Action != "moved" || digestOf(t.From) != baseline) {
+			return "", fmt.Errorf("floating tag %s: %s from %q, want moved from the baseline %s", t.Tag, t.Action, t.From, baseline)
+		}
+	}
+	return cand, nil
+}
+
+// expectTag checks that the registry result leaves tag at digest.
+func (p *promotion) expectTag(tag, kind, digest string) error {
+	if p.Registry == nil {
+		return fmt.Errorf("no registry result: nothing was promoted")
+	}
+	for _, t := range p.Registry.Tags {
+		if t.Tag == tag {
+			if t.Kind != kind || digestOf(t.To) != digest {
+				return fmt.Errorf("%s tag %s points at %q (%s), want %s tag at %s", t.Kind, tag, t.To, t.Action, kind, digest)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the promotion wrote no tag %s", tag)
+}
+
+// expectReason checks that the decision holds a reason of kind for the
+// case name of cell.
+func (p *promotion) expectReason(kind, cell, name string, blocking bool) error {
+	for _, r := range p.Decision.Reasons {
+		if r.Kind == kind && r.Cell == cell && strings.HasSuffix(r.Case, name) {
+			if r.Blocking != blocking {
+				return fmt.Errorf("reason %s %s %s: blocking=%v, want %v", kind, cell, r.Case, r.Blocking, blocking)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the decision has no %s reason for %s › %s: %+v", kind, cell, name, p.Decision.Reasons)
+}
+
+// testReport is the JSON of a TestReport (pipeline/report.Report).
+type testReport struct {
+	Digest string `json:"digest"`
+	Cells  []struct {
+		ID    string `json:"id"`
+		Cases []struct {
+			Name    string `json:"name"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		} `json:"cases"`
+	} `json:"cells"`
+}
+
+type caseWant struct{ cell, name, status, message string }
+
+func (r *testReport) expectCase(w caseWant) error {
+	for _, c := range r.Cells {
+		if c.ID != w.cell {
+			continue
+		}
+		for _, k := range c.Cases {
+			if k.Name != w.name {
+				continue
+			}
+			if k.Status != w.status || !strings.Contains(k.Message, w.message) {
+				return fmt.Errorf("case %s › %s: %s %q, want %s %q", w.cell, w.name, k.Status, k.Message, w.status, w.message)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no case %s › %s in the report", w.cell, w.name)
+}
+
+type cellWant struct {
+	name, status       string
+	exitCode, attempts int
+}
+
+func expectCells(ctx context.Context, cells []dagger.SlipwayCell, want []cellWant) error {
+	var got []cellWant
+	for _, c := range cells {
+		var w cellWant
+		var err error
+		if w.name, err = c.Name(ctx); err != nil {
+			return err
+		}
+		if w.status, err = c.Status(ctx); err != nil {
+			return err
+		}
+		if w.exitCode, err = c.ExitCode(ctx); err != nil {
+			return err
+		}
+		if w.attempts, err = c.Attempts(ctx); err != nil {
+			return err
+		}
+		got = append(got, w)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("cells %+v, want %+v", got, want)
+	}
+	return nil
+}
+
+func expectLabel(ctx context.Context, ctr *dagger.Container, label, want string) error {
+	got, err := ctr.Label(ctx, label)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("label %s = %q, want %q", label, got, want)
+	}
+	return nil
+}
+
+func expectFile(ctx context.Context, ctr *dagger.Container, path, want string) error {
+	got, err := ctr.File(path).Contents(ctx)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%s holds %q, want %q", path, got, want)
+	}
+	return nil
+}
+
+// digestOf is the sha256:… part of a reference (or the digest itself).
+func digestOf(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
+	}
+	return ref
+}

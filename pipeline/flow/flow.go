@@ -1,0 +1,419 @@
+// Package flow is the order of a Slipway run: test a target's cells (and
+// scan the target) through an Engine, gate the candidate against the
+// baseline, publish once, promote by digest. The Dagger module implements Engine with container execs; the
+// decisions stay here, where go test reaches them.
+package flow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/gate"
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/registry"
+	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
+	"github.com/slipway-ci/slipway/pipeline/scan"
+)
+
+// Roles of a Target.
+const (
+	Candidate = "candidate"
+	Baseline  = "baseline"
+)
+
+// Target is an image under test.
+type Target struct {
+	// Role is Candidate or Baseline.
+	Role string
+	// Ref is the image pinned by digest (repo@sha256:…), or "" for the
+	// image built in this run.
+	Ref string
+}
+
+// Exec is one attempt of one cell, as the engine must run it.
+type Exec struct {
+	// Argv is the command: the suite's exec form, or sh -c for its shell form.
+	Argv []string
+	// Env is sorted KEY=VALUE pairs; it always carries SLIPWAY_CELL and
+	// SLIPWAY_ATTEMPT, so that a retry is a new exec and not a cached one.
+	Env []string
+	// Workdir is "" for the image's own.
+	Workdir string
+	// MountSource is where the repository's sources go, "" for nowhere.
+	MountSource string
+	// Reports are the JUnit files to read back after the command.
+	Reports []string
+}
+
+// ExecResult is what the engine saw. A non-zero exit code is a result, not
+// an error.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+	// Files holds the contents of the Reports that exist.
+	Files map[string]string
+}
+
+// Engine runs execs on images and publishes the candidate.
+type Engine interface {
+	// Exec runs x on the target image. An error means it could not run
+	// (engine, registry); a failing command is an ExecResult.
+	Exec(ctx context.Context, t Target, x Exec) (ExecResult, error)
+	// Publish pushes the candidate to ref (repo:tag) and returns the
+	// digest reference the registry stored.
+	Publish(ctx context.Context, ref string) (string, error)
+	// Scan runs Trivy on the target image and returns its JSON report
+	// (schema version 2, every severity, nothing ignored: the judging is
+	// pipeline/scan's). An error means there is no report.
+	Scan(ctx context.Context, t Target) ([]byte, error)
+}
+
+// ExecFor returns how the engine runs attempt of cell c.
+func ExecFor(c matrix.Cell, attempt int) Exec {
+	argv := c.Run.Args
+	if c.Run.Shell != "" {
+		argv = []string{"sh", "-c", c.Run.Shell}
+	}
+	env := append(c.EnvList(), "SLIPWAY_ATTEMPT="+strconv.Itoa(attempt), "SLIPWAY_CELL="+c.ID)
+	slices.Sort(env)
+	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports)}
+}
+
+// Outcome turns what the engine saw into the matrix's Outcome: the JUnit
+// cases of every report file. A declared report that is missing is noted in
+// the log (a cell that ran no test cannot pass the gate on its own); one that
+// is not JUnit is an error, since nobody can tell what it held.
+func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
+	out := matrix.Outcome{ExitCode: r.ExitCode, Log: r.Output}
+	for _, p := range x.Reports {
+		body, ok := r.Files[p]
+		if !ok {
+			out.Log += fmt.Sprintf("\nslipway: report %s was not written", p)
+			continue
+		}
+		cases, err := report.ParseJUnit(strings.NewReader(body))
+		if err != nil {
+			return out, fmt.Errorf("report %s: %w", p, err)
+		}
+		out.Cases = append(out.Cases, cases...)
+	}
+	return out, nil
+}
+
+// Test runs cells on target through eng and returns the report. It never
+// fails on test failures: they are in the report.
+func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
+	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
+		x := ExecFor(c, attempt)
+		r, err := eng.Exec(ctx, t, x)
+		if err != nil {
+			return matrix.Outcome{}, err
+		}
+		return Outcome(x, r)
+	})
+	rep := meta
+	rep.Version = report.Version
+	rep.Cells = results
+	if rep.Image == "" {
+		rep.Image = t.Ref
+	}
+	return &rep
+}
+
+// ErrGateBlocked is returned by Promote when the gate does not pass.
+var ErrGateBlocked = errors.New("the gate blocked the promotion")
+
+// PromoteOptions are the inputs of Promote.
+type PromoteOptions struct {
+	Plan     *runplan.Plan
+	Test     config.Test
+	Registry *registry.Client
+	Engine   Engine
+	// DryRun tests and gates, then stops before publishing anything.
+	DryRun bool
+	// Now stamps the promotion record.
+	Now time.Time
+	// RegistryHost, when set, is the address the registry client uses for
+	// the plan's ephemeral repository (the registry service's endpoint in
+	// the engine); the engine keeps using the plan's localhost:5000.
+	RegistryHost string
+	// Redact is applied to log tails kept in reports (secrets).
+	Redact func(string) string
+	// Scan is the config's scan section. Its mode off, or "" (the zero
+	// value), scans nothing.
+	Scan config.Scan
+	// ScanIgnore is the parsed ignore file; nil for none.
+	ScanIgnore *scan.IgnoreList
+}
+
+// scanning reports whether o asks for the images to be scanned.
+func (o PromoteOptions) scanning() bool { return o.Scan.Mode != "" && o.Scan.Mode != config.ScanOff }
+
+// Promotion is the outcome of Promote.
+type Promotion struct {
+	Decision  gate.Decision  `json:"decision"`
+	Candidate *report.Report `json:"candidate"`
+	// Baseline is nil when there was no baseline image yet.
+	Baseline       *report.Report `json:"baseline,omitempty"`
+	BaselineDigest string         `json:"baselineDigest,omitempty"`
+	// Published is the candidate's digest reference, "" on a dry run or
+	// when the gate blocked.
+	Published string `json:"published,omitempty"`
+	// Reused is true when the immutable tag already held this revision's
+	// image (a re-run): that image was promoted and nothing was published.
+	Reused bool                    `json:"reused,omitempty"`
+	Result *registry.PromoteResult `json:"registry,omitempty"`
+	DryRun bool                    `json:"dryRun"`
+}
+
+// Markdown renders the decision and the candidate's report.
+func (p *Promotion) Markdown() string {
+	var b bytes.Buffer
+	_ = p.Decision.WriteMarkdown(&b, p.Candidate)
+	if p.Result != nil {
+		b.WriteString("\n### Registry\n\n")
+		for _, l := range p.Result.Lines() {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// Promote runs the whole promotion: resolve the baseline once, test (and
+// scan, unless the scan mode is off) the candidate and the baseline, all in
+// parallel, gate, publish the candidate once under its first immutable
+// tag, then promote it by digest with the other tags, moving floating tags
+// only from the baseline digest that was tested.
+func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
+	p := o.Plan
+	var policy scan.Policy
+	if o.scanning() {
+		var err error
+		if policy, err = scan.PolicyFrom(o.Scan, o.ScanIgnore, o.Now); err != nil {
+			return nil, err
+		}
+	}
+	baseline, err := resolveBaseline(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out := &Promotion{BaselineDigest: baseline, DryRun: o.DryRun}
+	opts := matrix.OptionsFrom(o.Test)
+	opts.Redact = o.Redact
+	meta := report.Report{Revision: p.Context.Revision, RunID: p.Context.RunID}
+
+	var g errgroup.Group
+	g.Go(func() error {
+		m := meta
+		m.Image = "candidate built from " + shortRev(p.Context.Revision)
+		out.Candidate = Test(ctx, o.Engine, Target{Role: Candidate}, p.Cells, opts, m)
+		return nil
+	})
+	if baseline != "" {
+		g.Go(func() error {
+			m := meta
+			m.Revision, m.Digest = "", digestOf(baseline)
+			out.Baseline = Test(ctx, o.Engine, Target{Role: Baseline, Ref: baseline}, p.Cells, opts, m)
+			return nil
+		})
+	}
+	scans := gate.Scans{Policy: policy}
+	if o.scanning() {
+		g.Go(func() error {
+			scans.Candidate, scans.CandidateErr = o.scanImage(ctx, Target{Role: Candidate})
+			return nil
+		})
+		if baseline != "" {
+			g.Go(func() error {
+				scans.Baseline, scans.BaselineErr = o.scanImage(ctx, Target{Role: Baseline, Ref: baseline})
+				return nil
+			})
+		}
+	}
+	_ = g.Wait() // the test and scan functions report, they do not fail
+
+	out.Decision = gate.Decide(p.Gate, out.Candidate, out.Baseline)
+	if o.scanning() {
+		out.Decision = gate.MergeScans(out.Decision, scans)
+	}
+	if !out.Decision.Pass {
+		return out, fmt.Errorf("%w: %s", ErrGateBlocked, out.Decision.Headline())
+	}
+	if o.DryRun {
+		return out, nil
+	}
+	ref, err := p.PublishRef()
+	if err != nil {
+		return out, err
+	}
+	published, reused, err := publishOnce(ctx, o, ref)
+	if err != nil {
+		return out, err
+	}
+	out.Published, out.Reused = published, reused
+	src, err := o.Registry.ParseDigest(o.registryRef(published))
+	if err != nil {
+		return out, fmt.Errorf("publishing %s: the engine returned %q: %w", ref, published, err)
+	}
+	to, err := o.Registry.ParseRepository(o.registryRef(p.Repository))
+	if err != nil {
+		return out, err
+	}
+	expect := registry.ExpectNone
+	if baseline != "" {
+		expect = digestOf(baseline)
+	}
+	var floating []string
+	if p.MovesFloating() {
+		floating = p.Floating()
+	}
+	out.Result, err = o.Registry.Promote(ctx, registry.PromoteRequest{
+		Source:   src,
+		To:       to,
+		Tags:     p.Immutable(),
+		Floating: floating,
+		Expect:   expect,
+		Record: registry.PromotionRecord{
+			Decision: registry.DecisionPass,
+			Revision: p.Context.Revision,
+			RunID:    p.Context.RunID,
+			Time:     o.Now,
+		},
+	})
+	if err != nil {
+		return out, fmt.Errorf("promoting %s: %w", published, err)
+	}
+	return out, nil
+}
+
+// scanImage scans a target through the engine and reads Trivy's report.
+func (o PromoteOptions) scanImage(ctx context.Context, t Target) (*scan.Report, error) {
+	data, err := o.Engine.Scan(ctx, t)
+	if err == nil {
+		var r *scan.Report
+		if r, err = scan.Parse(bytes.NewReader(data)); err == nil {
+			return r, nil
+		}
+	}
+	msg := err.Error()
+	if o.Redact != nil {
+		msg = o.Redact(msg)
+	}
+	return nil, fmt.Errorf("scanning the %s: %s", t.Role, msg)
+}
+
+// publishOnce publishes the candidate under ref, its first immutable tag.
+// The engine's publish overwrites a tag, and an immutable tag is never
+// overwritten: when ref exists already, an image built from the same
+// revision (a re-run: the created and run-id labels make each run's digest
+// new) is promoted as it is, and one from another revision is refused.
+func publishOnce(ctx context.Context, o PromoteOptions, ref string) (published string, reused bool, err error) {
+	d, err := o.Registry.Resolve(ctx, o.registryRef(ref))
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		published, err := o.Engine.Publish(ctx, ref)
+		if err != nil {
+			return "", false, fmt.Errorf("publishing %s: %w", ref, err)
+		}
+		return published, false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("publishing %s: %w", ref, err)
+	}
+	existing := ref + "@" + d.DigestStr()
+	_, err = o.Registry.Verify(ctx, o.registryRef(existing), registry.VerifyOptions{Revision: o.Plan.Context.Revision})
+	switch {
+	case err == nil:
+		return existing, true, nil
+	case errors.Is(err, registry.ErrVerifyMismatch):
+		return "", false, fmt.Errorf("publishing %s: %w: it holds %s, which is not this revision's image (%v)", ref, registry.ErrTagExists, d.DigestStr(), err)
+	default:
+		return "", false, fmt.Errorf("publishing %s: checking the image already there: %w", ref, err)
+	}
+}
+
+// resolveBaseline returns the baseline's digest reference (in the plan's
+// address space, for the engine), or "" when the baseline tag does not
+// exist yet (the gate then runs strict).
+func resolveBaseline(ctx context.Context, o PromoteOptions) (string, error) {
+	d, err := o.Registry.Resolve(ctx, o.registryRef(o.Plan.Baseline))
+	if errors.Is(err, registry.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolving the baseline %s: %w", o.Plan.Baseline, err)
+	}
+	return o.Plan.Repository + "@" + d.DigestStr(), nil
+}
+
+// registryRef rewrites a ref of the plan's ephemeral repository to the
+// address the registry client reaches it at.
+func (o PromoteOptions) registryRef(ref string) string {
+	if !o.Plan.Ephemeral {
+		return ref
+	}
+	return runplan.EphemeralRef(ref, o.RegistryHost)
+}
+
+func digestOf(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
+	}
+	return ref
+}
+
+func shortRev(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	if rev == "" {
+		return "an unknown revision"
+	}
+	return rev
+}
+
+// Rendered is a report in the three forms users read: JSON (the input of
+// `slipway gate`), Markdown ($GITHUB_STEP_SUMMARY) and JUnit (CI test tabs).
+type Rendered struct {
+	JSON, Markdown, JUnit string
+}
+
+// RenderReport renders a test report; the Markdown leads with its headline.
+func RenderReport(r *report.Report) (Rendered, error) {
+	var j, m, x bytes.Buffer
+	if err := r.WriteJSON(&j); err != nil {
+		return Rendered{}, err
+	}
+	if err := r.WriteMarkdown(&m, ""); err != nil {
+		return Rendered{}, err
+	}
+	if err := r.WriteJUnit(&x); err != nil {
+		return Rendered{}, err
+	}
+	return Rendered{JSON: j.String(), Markdown: m.String(), JUnit: x.String()}, nil
+}
+
+// Render renders a promotion: the JSON holds the decision, the registry
+// result and both reports; the JUnit is the decision merged with the
+// candidate's cases.
+func (p *Promotion) Render() (Rendered, error) {
+	j, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return Rendered{}, fmt.Errorf("writing promotion JSON: %w", err)
+	}
+	var x bytes.Buffer
+	if err := p.Decision.WriteJUnit(&x, p.Candidate); err != nil {
+		return Rendered{}, err
+	}
+	return Rendered{JSON: string(j), Markdown: p.Markdown(), JUnit: x.String()}, nil
+}

@@ -1,0 +1,264 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
+)
+
+// cosignSuffixes are the tags cosign keeps next to an image, as
+// sha256-<hex>.<suffix>.
+var cosignSuffixes = []string{"sig", "att", "sbom"}
+
+// pendingReferrer is a referrer to copy: res.Referrers[idx].
+type pendingReferrer struct {
+	from, to name.Digest
+	idx      int
+}
+
+// pendingSignature is a cosign-style tag to copy: res.Tags[idx].
+type pendingSignature struct {
+	from name.Digest
+	to   name.Tag
+	idx  int
+}
+
+// subjectPlan is what refers to one subject, found in the source.
+type subjectPlan struct {
+	refs []ReferrerResult
+	from []name.Digest // per refs entry; zero when nothing to do
+	sigs []TagResult
+	sigf []name.Digest // per sigs entry; zero when nothing to do
+}
+
+// planReferrers finds what refers to the source image, and to each child
+// of a source index, and is missing in the target: OCI referrers (the
+// referrers API, or the tag-schema fallback) and cosign-style tags. It
+// only reads. Referrers already in the target are left alone, so a rerun
+// writes nothing; a cosign tag the target already has with other content
+// is kept (it may hold signatures added there) and reported as Kept.
+// Referrers of referrers are not followed. It runs beside plan and keeps
+// its findings to itself until mergeReferrers.
+func (p *promotion) planReferrers() error {
+	s, from, to := p.s, p.req.Source.Context(), p.req.To
+	if from.String() == to.String() {
+		return nil // same repository: they are already there
+	}
+	subjects := []v1.Hash{p.src.Digest}
+	if p.src.MediaType.IsIndex() {
+		var im v1.IndexManifest
+		if err := json.Unmarshal(p.src.Manifest, &im); err != nil {
+			return fmt.Errorf("parsing index %s: %w", p.req.Source, err)
+		}
+		for _, m := range im.Manifests {
+			subjects = append(subjects, m.Digest)
+		}
+	}
+	plans := make([]subjectPlan, len(subjects))
+	g, _ := errgroup.WithContext(s.ctx)
+	g.SetLimit(s.c.jobs)
+	for i, h := range subjects {
+		g.Go(func() (err error) {
+			plans[i], err = p.planSubject(from, h, to)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	p.refPlans = plans
+	return nil
+}
+
+// mergeReferrers adds planReferrers' findings to the result and the work
+// to do.
+func (p *promotion) mergeReferrers() {
+	to := p.req.To
+	for _, sp := range p.refPlans {
+		for i, rr := range sp.refs {
+			if sp.from[i] != (name.Digest{}) {
+				p.refs = append(p.refs, pendingReferrer{from: sp.from[i], to: to.Digest(rr.Digest), idx: len(p.res.Referrers)})
+			}
+			p.res.Referrers = append(p.res.Referrers, rr)
+		}
+		for i, tr := range sp.sigs {
+			if sp.sigf[i] != (name.Digest{}) {
+				p.sigs = append(p.sigs, pendingSignature{from: sp.sigf[i], to: to.Tag(tr.Tag), idx: len(p.res.Tags)})
+			}
+			p.res.Tags = append(p.res.Tags, tr)
+		}
+	}
+	p.refPlans = nil
+}
+
+func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Repository) (subjectPlan, error) {
+	s, dry := p.s, p.req.DryRun
+	var sp subjectPlan
+	var g errgroup.Group
+	g.Go(func() error {
+		srcRefs, err := s.referrers(from.Digest(h.String()))
+		if err != nil || len(srcRefs) == 0 {
+			return err
+		}
+		dstRefs, err := s.referrers(to.Digest(h.String()))
+		if err != nil {
+			return err
+		}
+		have := map[v1.Hash]bool{}
+		for _, m := range dstRefs {
+			have[m.Digest] = true
+		}
+		for _, m := range srcRefs {
+			rr := ReferrerResult{Digest: m.Digest.String(), ArtifactType: m.ArtifactType, Subject: h.String()}
+			var f name.Digest
+			switch {
+			case have[m.Digest]:
+				rr.Action = Unchanged
+			case dry:
+				rr.Action = WouldCopy
+			default:
+				rr.Action, f = NotDone, from.Digest(m.Digest.String())
+			}
+			sp.refs, sp.from = append(sp.refs, rr), append(sp.from, f)
+		}
+		return nil
+	})
+	sigs := make([]*TagResult, len(cosignSuffixes))
+	sigf := make([]name.Digest, len(cosignSuffixes))
+	for i, suffix := range cosignSuffixes {
+		g.Go(func() error {
+			tag := strings.Replace(h.String(), ":", "-", 1) + "." + suffix
+			cur, ok, err := s.lookup(from.Tag(tag))
+			if err != nil || !ok {
+				return err
+			}
+			tr := TagResult{Tag: tag, Kind: KindSignature, To: cur.DigestStr()}
+			dcur, dok, err := s.lookup(to.Tag(tag))
+			switch {
+			case err != nil:
+				return err
+			case dok && dcur.DigestStr() == cur.DigestStr():
+				tr.Action = Unchanged
+			case dok:
+				tr.Action, tr.To = Kept, dcur.DigestStr()
+				s.c.log.Warn("keeping the target's own signature tag", "tag", to.Tag(tag).String(), "target", dcur.DigestStr(), "source", cur.DigestStr())
+			case dry:
+				tr.Action = WouldCreate
+			default:
+				tr.Action, sigf[i] = NotDone, cur
+			}
+			sigs[i] = &tr
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return sp, err
+	}
+	for i, tr := range sigs {
+		if tr != nil {
+			sp.sigs, sp.sigf = append(sp.sigs, *tr), append(sp.sigf, sigf[i])
+		}
+	}
+	return sp, nil
+}
+
+// applyReferrers copies what planReferrers found missing, after the image.
+func (p *promotion) applyReferrers() error {
+	s := p.s
+	g, _ := errgroup.WithContext(s.ctx)
+	g.SetLimit(s.c.jobs)
+	for _, r := range p.refs {
+		g.Go(func() error {
+			if err := s.copyManifest(r.from, r.to); err != nil {
+				return fmt.Errorf("copying referrer %s of %s: %w", r.from.DigestStr(), p.req.Source, err)
+			}
+			p.res.Referrers[r.idx].Action = Copied
+			return nil
+		})
+	}
+	for _, sig := range p.sigs {
+		g.Go(func() error {
+			desc, err := s.get(sig.from)
+			if err != nil {
+				return err
+			}
+			if err := s.pusher.Push(s.ctx, sig.to, desc); err != nil {
+				return fmt.Errorf("copying %s: %w", sig.to, err)
+			}
+			p.res.Tags[sig.idx].Action = Created
+			return nil
+		})
+	}
+	err := g.Wait()
+	p.refs, p.sigs = nil, nil
+	return err
+}
+
+// copyDeps copies what src (absent at to) references: an image's blobs,
+// in parallel, each mounted from src's repository when the registry can
+// (ggcr's Upload checks, mounts, or streams); an index goes whole through
+// ggcr's Push (children first, then the index, by digest). The caller puts
+// an image's manifest.
+func (s *session) copyDeps(to name.Digest, src *remote.Descriptor) error {
+	if !src.MediaType.IsImage() {
+		return s.pusher.Push(s.ctx, to, src)
+	}
+	img, err := src.Image()
+	if err != nil {
+		return err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	cfg, err := partial.ConfigLayer(img) // mountable, like the layers
+	if err != nil {
+		return err
+	}
+	g, _ := errgroup.WithContext(s.ctx)
+	g.SetLimit(s.c.jobs)
+	for _, l := range append(layers, cfg) {
+		if mt, err := l.MediaType(); err == nil && !mt.IsDistributable() {
+			continue // foreign layers are not copied (ggcr's default)
+		}
+		g.Go(func() error { return s.pusher.Upload(s.ctx, to.Context(), l) })
+	}
+	return g.Wait()
+}
+
+// referrers lists the manifests that refer to d.
+func (s *session) referrers(d name.Digest) ([]v1.Descriptor, error) {
+	idx, err := remote.Referrers(d, s.opts()...)
+	if err != nil {
+		return nil, fmt.Errorf("listing referrers of %s: %w", d, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("listing referrers of %s: %w", d, err)
+	}
+	return im.Manifests, nil
+}
+
+// copyManifest copies the manifest at from (with what it references) to
+// the same digest at to. When it is already there, it is put again, which
+// repairs a referrers fallback index that missed it.
+func (s *session) copyManifest(from, to name.Digest) error {
+	desc, err := s.get(from)
+	if err != nil {
+		return err
+	}
+	_, exists, err := s.lookup(to)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return s.pusher.Put(s.ctx, to, desc)
+	}
+	return s.pusher.Push(s.ctx, to, desc)
+}

@@ -1,0 +1,207 @@
+package registry
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway-ci/slipway/pipeline/registry/registrytest"
+)
+
+func TestPromote(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	p := registrytest.NewFaultProxy(t, reg.Host(), 1)
+	c := newTestClient(t)
+	ctx := ctxT(t)
+
+	base := registrytest.PushImage(t, reg.Ref("ci/app:base"), rev("b0"))
+	// The baseline is already promoted in the target repository.
+	if _, err := c.Promote(ctx, req(base, reg.Ref("prod/app"), nil, []string{"stable"}, ExpectNone)); err != nil {
+		t.Fatal(err)
+	}
+
+	cand := registrytest.PushImage(t, reg.Ref("ci/app:cand"), rev("c1"))
+	src := onHost(t, cand, p.Host())
+	to := p.Host() + "/prod/app"
+
+	tests := []struct {
+		name    string
+		req     PromoteRequest
+		wantErr error
+		want    map[string]Action // tag -> action
+		record  Action
+		writes  bool
+	}{
+		{
+			name:    "baseline moved refuses and writes nothing",
+			req:     req(src, to, []string{"sha-c1"}, []string{"stable"}, zeroDigest),
+			wantErr: ErrBaselineMoved,
+		},
+		{
+			name: "dry run",
+			req: func() PromoteRequest {
+				r := req(src, to, []string{"sha-c1"}, []string{"stable"}, base.DigestStr())
+				r.DryRun = true
+				return r
+			}(),
+			want:   map[string]Action{"sha-c1": WouldCreate, "stable": WouldMove},
+			record: WouldWrite,
+		},
+		{
+			name:    "promotes",
+			req:     req(src, to, []string{"sha-c1", "main-c1"}, []string{"stable", "latest"}, base.DigestStr()),
+			wantErr: ErrBaselineMoved, // latest does not exist: its baseline is none, not base
+		},
+		{
+			name:   "promotes with matching baselines",
+			req:    req(src, to, []string{"sha-c1", "main-c1"}, []string{"stable"}, base.DigestStr()),
+			want:   map[string]Action{"sha-c1": Created, "main-c1": Created, "stable": Moved},
+			record: Created,
+			writes: true,
+		},
+		{
+			name:   "rerun is a no-op",
+			req:    req(src, to, []string{"sha-c1", "main-c1"}, []string{"stable"}, base.DigestStr()),
+			want:   map[string]Action{"sha-c1": Unchanged, "main-c1": Unchanged, "stable": Unchanged},
+			record: Unchanged,
+		},
+		{
+			name:   "new floating tag from none",
+			req:    req(src, to, nil, []string{"latest"}, ExpectNone),
+			want:   map[string]Action{"latest": Moved},
+			record: Created,
+			writes: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := writes(p)
+			stable := head(t, reg.Ref("prod/app:stable"))
+			res, err := c.Promote(ctx, tt.req)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Promote: err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				if head(t, reg.Ref("prod/app:stable")) != stable {
+					t.Fatal("a refused promotion moved stable")
+				}
+				if n := writes(p) - before; n != 0 {
+					t.Fatalf("a refused promotion wrote %d requests", n)
+				}
+				return
+			}
+			for _, tr := range res.Tags {
+				if want, ok := tt.want[tr.Tag]; ok && tr.Action != want {
+					t.Errorf("tag %s: %s, want %s (%v)", tr.Tag, tr.Action, want, res.Lines())
+				}
+			}
+			if res.RecordAct != tt.record {
+				t.Errorf("record: %s, want %s", res.RecordAct, tt.record)
+			}
+			if n := writes(p) - before; (n > 0) != tt.writes {
+				t.Errorf("%d write requests, want writes=%v (%v)", n, tt.writes, res.Lines())
+			}
+		})
+	}
+	if got := head(t, reg.Ref("prod/app:stable")); got != cand.DigestStr() {
+		t.Fatalf("stable = %s, want %s", got, cand.DigestStr())
+	}
+	recs, err := c.ReadPromotionRecords(ctx, mustDigest(t, reg.Ref("prod/app@"+cand.DigestStr())))
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records = %+v, %v", recs, err)
+	}
+	r := recs[slices.IndexFunc(recs, func(r PromotionRecord) bool { return len(r.Tags) > 0 })]
+	if r.Decision != DecisionPass || r.Baseline != base.DigestStr() || r.Revision != "abc" || r.RunID != "42" ||
+		!slices.Equal(r.Tags, []string{"sha-c1", "main-c1"}) || !r.Time.Equal(testTime) {
+		t.Fatalf("record = %+v", r)
+	}
+	if at, ok := LatestPromotion(recs, "latest"); !ok || !at.Equal(testTime) {
+		t.Fatalf("LatestPromotion(latest) = %v %v", at, ok)
+	}
+	if _, err := c.Verify(ctx, reg.Ref("prod/app:stable"), VerifyOptions{Revision: "c1", Full: true, RequirePromotion: true}); err != nil {
+		t.Fatalf("Verify after promotion: %v", err)
+	}
+}
+
+const zeroDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+// An index travels whole with its children, the referrers of the index and
+// of a child, and cosign tags; a signature the target already has is kept.
+func TestPromoteIndexWithReferrers(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	c := newTestClient(t)
+	ctx := ctxT(t)
+	idx := registrytest.PushIndex(t, reg.Ref("ci/app:multi"), rev("i"), rev("i"))
+	im, err := remote.Index(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, _ := im.IndexManifest()
+	child := idx.Context().Digest(man.Manifests[1].Digest.String())
+	registrytest.PushReferrer(t, idx, "application/vnd.test.sbom")
+	registrytest.PushReferrer(t, child, "application/vnd.test.provenance")
+	registrytest.PushCosignSignature(t, idx)
+	attTag := strings.Replace(idx.DigestStr(), ":", "-", 1) + ".att"
+	registrytest.PushImage(t, reg.Ref("ci/app:"+attTag), registrytest.ImageSpec{})
+	// The target has its own attestation already.
+	theirs := registrytest.PushImage(t, reg.Ref("prod/app:"+attTag), registrytest.ImageSpec{})
+
+	p := registrytest.NewFaultProxy(t, reg.Host(), 1)
+	r := req(onHost(t, idx, p.Host()), p.Host()+"/prod/app", []string{"v1"}, []string{"stable"}, ExpectNone)
+	res, err := c.Promote(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Referrers) != 2 || res.Referrers[0].Action != Copied || res.Referrers[1].Action != Copied {
+		t.Fatalf("referrers: %+v", res.Referrers)
+	}
+	lines := strings.Join(res.Lines(), "\n")
+	for _, want := range []string{"signature tag " + strings.Replace(idx.DigestStr(), ":", "-", 1) + ".sig: created", "signature tag " + attTag + ": kept"} {
+		if !contains(lines, want) {
+			t.Fatalf("result lacks %q:\n%s", want, lines)
+		}
+	}
+	if head(t, reg.Ref("prod/app:"+attTag)) != theirs.DigestStr() {
+		t.Fatal("the target's own attestation tag was overwritten")
+	}
+	if _, err := c.Verify(ctx, reg.Ref("prod/app:stable"), VerifyOptions{Full: true, Revision: "i", RequirePromotion: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, subject := range []string{idx.DigestStr(), child.DigestStr()} {
+		refs, err := remote.Referrers(mustDigest(t, reg.Ref("prod/app@"+subject)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := refs.IndexManifest(); len(m.Manifests) == 0 {
+			t.Fatalf("no referrers of %s in the target", subject)
+		}
+	}
+	before := writes(p)
+	if _, err := c.Promote(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := writes(p) - before; n != 0 {
+		t.Fatalf("rerun wrote %d requests", n)
+	}
+}
+
+// Promoting within one repository only tags.
+func TestPromoteSameRepository(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	c := newTestClient(t)
+	d := registrytest.PushImage(t, reg.Ref("app:build-1"), rev("s"))
+	registrytest.PushReferrer(t, d, "application/vnd.test.sbom")
+	res, err := c.Promote(ctxT(t), req(d, reg.Ref("app"), []string{"v1"}, []string{"stable"}, ExpectNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Copy != Unchanged || len(res.Referrers) != 0 || head(t, reg.Ref("app:stable")) != d.DigestStr() {
+		t.Fatalf("result: %v", res.Lines())
+	}
+}

@@ -1,0 +1,172 @@
+// Package runplan joins a config and a git context into what one run will
+// do: the tags and labels it writes, the baseline it compares against, and
+// the test cells it runs. The CLI's `plan` and `tags` verbs and the Dagger
+// module both start here, so they cannot disagree.
+package runplan
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/gitctx"
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+)
+
+// EphemeralRepository receives promoted images when the config names no
+// image: the module runs a registry service inside the engine, which the
+// engine reaches over plain HTTP only as localhost:5000 (DESIGN.md §9).
+const EphemeralRepository = "localhost:5000/slipway"
+
+// EphemeralRef rewrites a ref into the ephemeral registry (host
+// localhost:5000, as the engine addresses it) to the address a registry
+// client reaches the same service at. Other refs are returned as they are.
+func EphemeralRef(ref, endpoint string) string {
+	host, _, _ := strings.Cut(EphemeralRepository, "/")
+	if rest, ok := strings.CutPrefix(ref, host+"/"); ok && endpoint != "" {
+		return endpoint + "/" + rest
+	}
+	return ref
+}
+
+// IsEphemeral reports whether ref is in the ephemeral registry.
+func IsEphemeral(ref string) bool {
+	host, _, _ := strings.Cut(EphemeralRepository, "/")
+	return strings.HasPrefix(ref, host+"/")
+}
+
+// Plan is what a run will do.
+type Plan struct {
+	Context gitctx.Context `json:"context"`
+	// Repository receives the promoted image (the config's image, or
+	// EphemeralRepository).
+	Repository string `json:"repository"`
+	// Ephemeral is true when Repository is the engine-local registry.
+	Ephemeral bool `json:"ephemeral"`
+	// Baseline is the tag whose digest is the previous good image
+	// (Repository:gate.baseline); it is resolved to a digest once, at the
+	// start of a promotion.
+	Baseline string            `json:"baseline"`
+	Tags     []gitctx.Tag      `json:"tags"`
+	Labels   map[string]string `json:"labels"`
+	Gate     config.Gate       `json:"gate"`
+	Shard    string            `json:"shard,omitempty"`
+	Cells    []matrix.Cell     `json:"cells"`
+}
+
+// New makes the plan of a run. shard is "" for every cell, or "i/n".
+// now stamps the created label and fills {date}.
+func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Plan, error) {
+	tags, err := gitctx.Tags(c, cfg.Tags.Immutable, cfg.Tags.Floating, now)
+	if err != nil {
+		return nil, err
+	}
+	cells, err := matrix.Cells(cfg.Test)
+	if err != nil {
+		return nil, fmt.Errorf("test matrix: %w", err)
+	}
+	if shard != "" {
+		s, err := matrix.ParseShard(shard)
+		if err != nil {
+			return nil, err
+		}
+		if cells, err = matrix.Shard(cells, s.Index, s.Count); err != nil {
+			return nil, err
+		}
+	}
+	p := &Plan{
+		Context:    c,
+		Repository: cfg.Image,
+		Tags:       tags,
+		Labels:     gitctx.Labels(c, now),
+		Gate:       cfg.Gate,
+		Shard:      shard,
+		Cells:      cells,
+	}
+	if p.Repository == "" {
+		p.Repository, p.Ephemeral = EphemeralRepository, true
+	}
+	p.Baseline = p.Repository + ":" + cfg.Gate.Baseline
+	return p, nil
+}
+
+// Immutable returns the names of the immutable tags, in order.
+func (p *Plan) Immutable() []string { return p.names(true) }
+
+// Floating returns the names of the tags that move (floating tags and the
+// semver aliases), in order.
+func (p *Plan) Floating() []string { return p.names(false) }
+
+// MovesFloating reports whether a promotion of this run may move floating
+// tags. A pull request's image is tested and published under its immutable
+// tags, but it is not merged code: it never moves stable or latest.
+func (p *Plan) MovesFloating() bool { return p.Context.PR == 0 }
+
+func (p *Plan) names(immutable bool) []string {
+	var out []string
+	for _, t := range p.Tags {
+		if t.Immutable == immutable {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// PublishRef is where the candidate is published once, before the registry
+// promotion copies it by digest to its other tags: the first immutable tag.
+func (p *Plan) PublishRef() (string, error) {
+	imm := p.Immutable()
+	if len(imm) == 0 {
+		return "", fmt.Errorf("no immutable tag for this run: give a revision (--revision) so sha-{sha7} can be written, or add a template to tags.immutable")
+	}
+	return p.Repository + ":" + imm[0], nil
+}
+
+// RegistryHost is the registry of Repository (e.g. ghcr.io), for credentials.
+func (p *Plan) RegistryHost() string {
+	host, _, _ := strings.Cut(p.Repository, "/")
+	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		return name.DefaultRegistry // "acme/app" is Docker Hub
+	}
+	return host
+}
+
+// BuildArg is one build argument.
+type BuildArg struct{ Name, Value string }
+
+// BuildArgs merges the config's build arguments with KEY=VALUE overrides
+// (the module's --build-arg), sorted by name so the build's cache key is
+// stable.
+func BuildArgs(cfg map[string]string, overrides []string) ([]BuildArg, error) {
+	merged := maps.Clone(cfg)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for _, kv := range overrides {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("build arg %q: want KEY=VALUE", kv)
+		}
+		merged[k] = v
+	}
+	out := make([]BuildArg, 0, len(merged))
+	for _, k := range slices.Sorted(maps.Keys(merged)) {
+		out = append(out, BuildArg{k, merged[k]})
+	}
+	return out, nil
+}
+
+// PinnedRef checks that ref names an image by digest (repo@sha256:…): a
+// test of a tag would test whatever the tag points at by then.
+func PinnedRef(ref string) (string, error) {
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		return "", fmt.Errorf("ref %q: want an image pinned by digest (repo@sha256:…): %w", ref, err)
+	}
+	return d.String(), nil
+}
