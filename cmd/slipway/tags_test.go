@@ -38,10 +38,10 @@ func githubPR(t *testing.T) map[string]string {
 	}
 	return map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
-		"GITHUB_SHA":      "9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6",
-		"GITHUB_REF":      "refs/pull/123/merge", "GITHUB_REF_NAME": "123/merge", "GITHUB_REF_TYPE": "branch",
+		"GITHUB_SHA": "9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6",
+		"GITHUB_REF": "refs/pull/123/merge", "GITHUB_REF_NAME": "123/merge", "GITHUB_REF_TYPE": "branch",
 		"GITHUB_HEAD_REF": "feature/Add_New-Feature#12", "GITHUB_BASE_REF": "main",
-		"GITHUB_RUN_ID":   "9876543210", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/app",
+		"GITHUB_RUN_ID": "9876543210", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/app",
 	}
 }
 

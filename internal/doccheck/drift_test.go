@@ -18,8 +18,7 @@ import (
 var pending = []struct {
 	Kind, Object, Name string // Object "" matches any
 	Why                string
-}{
-}
+}{}
 
 func pendingFor(p Problem) (string, bool) {
 	for _, e := range pending {
