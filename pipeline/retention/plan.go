@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"github.com/slipway-ci/slipway/pipeline/registry"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ const (
 	KeptChild      = "child"          // a kept index lists it
 	KeptReferrer   = "referrer"       // it refers to something kept
 	KeptSubject    = "subject-of"     // something kept refers to it
+	KeptInternal   = "internal"       // Slipway's own promotion lease
 )
 
 // Reason explains one decision.
@@ -248,6 +250,8 @@ func (s *state) decideTags(digests []v1.Hash, in Inputs) {
 		for _, t := range realTags(m) {
 			age := s.ageOf(m, t)
 			switch pat, prot := s.p.protectedBy(t); {
+			case t == registry.LeaseTag:
+				s.tagOK[t] = Reason{Code: KeptInternal, Text: fmt.Sprintf("%s is Slipway's promotion lease, never a rule's to delete", t)}
 			case s.p.isFloating(t):
 				s.tagOK[t] = Reason{Code: KeptFloating, Text: fmt.Sprintf("%s is a floating tag", t)}
 			case inUseT[t]:

@@ -91,6 +91,16 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 		{
+			name: "the promotion lease is never a rule's to delete",
+			setup: func(b *memBackend) {
+				b.tag("slipway-lease", b.add("lease", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
+				b.tag("old-abcdef0", b.add("old", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
+			},
+			policy:  config.Retention{Rules: []config.Rule{{Name: "everything", Match: `.`, OlderThan: config.Duration(day)}}},
+			gone:    []string{"old-abcdef0"},
+			kept:    []string{"slipway-lease"},
+		},
+		{
 			name: "keep newest N, unknown age and minAge",
 			setup: func(b *memBackend) {
 				for i, age := range []time.Duration{40 * day, 50 * day, 60 * day, 70 * day} {
