@@ -96,9 +96,9 @@ func TestEvaluate(t *testing.T) {
 				b.tag("slipway-lease", b.add("lease", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
 				b.tag("old-abcdef0", b.add("old", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
 			},
-			policy:  config.Retention{Rules: []config.Rule{{Name: "everything", Match: `.`, OlderThan: config.Duration(day)}}},
-			gone:    []string{"old-abcdef0"},
-			kept:    []string{"slipway-lease"},
+			policy: config.Retention{Rules: []config.Rule{{Name: "everything", Match: `.`, OlderThan: config.Duration(day)}}},
+			gone:   []string{"old-abcdef0"},
+			kept:   []string{"slipway-lease"},
 		},
 		{
 			name: "keep newest N, unknown age and minAge",
