@@ -115,6 +115,9 @@ func (m *Slipway) Build(
 	// Build argument KEY=VALUE, over the config's build.args; repeatable.
 	// +optional
 	buildArg []string,
+	// Dockerfile stage to build, over the config's build.target.
+	// +optional
+	target string,
 ) (*dagger.Container, error) {
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
@@ -122,6 +125,9 @@ func (m *Slipway) Build(
 	}
 	if platform == "" {
 		platform = cfg.Build.Platforms[0]
+	}
+	if target != "" {
+		cfg.Build.Target = target
 	}
 	return m.build(cfg, plan, platform, buildArg)
 }
