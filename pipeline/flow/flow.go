@@ -197,6 +197,11 @@ func (p *Promotion) Markdown() string {
 // only from the baseline digest that was tested.
 func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	p := o.Plan
+	if !o.DryRun {
+		if _, err := p.PublishRef(); err != nil {
+			return nil, err // before testing: nothing could be published
+		}
+	}
 	var policy scan.Policy
 	if o.scanning() {
 		var err error
