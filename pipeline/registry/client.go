@@ -331,17 +331,24 @@ func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
 	return opts
 }
 
-// session is one operation's puller and pusher: token exchanges and pings
-// are shared within an operation, never across operations.
+// session is one operation's puller and pusher: token exchanges, pings and
+// what a registry said about its referrers API are shared within an
+// operation, never across operations.
 type session struct {
 	ctx    context.Context
 	c      *Client
 	puller *remote.Puller
 	pusher *remote.Pusher
+	tr     *sessionTransport
+	raw    *rawClients // see rawClient
 }
 
 func (c *Client) session(ctx context.Context) (*session, error) {
-	opts := c.remoteOptions(ctx)
+	// One transport for the session's puller and pusher: what a host said
+	// about itself (its ping, whether it has the referrers API) is asked
+	// once per operation, not once per repository and role.
+	tr := newSessionTransport(c.transport)
+	opts := append(c.remoteOptions(ctx), remote.WithTransport(tr))
 	pl, err := remote.NewPuller(opts...)
 	if err != nil {
 		return nil, err
@@ -350,7 +357,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{ctx: ctx, c: c, puller: pl, pusher: ps}, nil
+	return &session{ctx: ctx, c: c, puller: pl, pusher: ps, tr: tr, raw: &rawClients{m: map[string]*http.Client{}, empty: map[string]func() error{}}}, nil
 }
 
 // opts are ggcr options for a one-off remote call within the session.

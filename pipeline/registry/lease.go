@@ -136,7 +136,7 @@ func (s *session) acquireLease(repo name.Repository, owner string) (*lease, erro
 	giveUp := s.c.now().Add(cfg.ttl + 10*cfg.settle)
 	// The empty blob every lease manifest references, first: the timed
 	// read-to-write below is then two requests.
-	if err := l.s.pusher.Upload(l.s.ctx, l.repo, emptyLayer()); err != nil {
+	if err := l.s.uploadEmpty(l.repo); err != nil {
 		return nil, fmt.Errorf("writing lease: %w", err)
 	}
 	for {

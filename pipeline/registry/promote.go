@@ -248,12 +248,15 @@ func (c *Client) validate(req *PromoteRequest) (Expectation, error) {
 }
 
 // Promote copies req.Source into req.To by digest and moves its tags. What
-// becomes visible in req.To happens in this order: the copy (the manifest,
-// an index's children, blobs by cross-repository mount within a registry,
-// then the referrers of the image and of an index's children, cosign-style
-// tags included); the immutable tags; the promotion record; the floating
-// tags, last. (Reads, and uploads of the record's blobs, which nothing
-// references yet, overlap the copy.)
+// becomes visible in req.To happens in this order: the copy (blobs by
+// cross-repository mount within a registry, an index's children, the
+// manifest, then the referrers of the image and of an index's children,
+// cosign-style tags included); the immutable tags and the promotion record,
+// side by side; the floating tags, last, once both are done. (Reads, and
+// uploads of the record's blobs, which nothing references yet, overlap the
+// copy. When the manifest goes up under its first immutable tag, the record
+// goes up beside that write: a failure there can leave a record of a
+// promotion that did not complete, never a floating tag moved.)
 //
 // Every tag is checked before anything is written: a taken immutable tag
 // (ErrTagExists) or a moved baseline (ErrBaselineMoved) writes nothing. A
@@ -294,14 +297,17 @@ func (c *Client) Promote(ctx context.Context, req PromoteRequest) (*PromoteResul
 		refsPlanned()
 		return p.res, err
 	}
-	if err := refsPlanned(); err != nil {
-		return p.res, err
-	}
-	p.mergeReferrers()
 	if req.DryRun {
+		if err := refsPlanned(); err != nil {
+			return p.res, err
+		}
+		p.mergeReferrers()
 		c.log.Info("dry-run: nothing written", "target", target.String(), "actions", strings.Join(p.res.Lines(), "; "))
 		return p.res, nil
 	}
+	// Finding referrers also overlaps the copy of the image's blobs, which
+	// nothing references yet: copy waits for it before the manifest.
+	p.refsPlanned = refsPlanned
 	if err := p.copy(); err != nil {
 		return p.res, err
 	}
@@ -343,17 +349,19 @@ type promotion struct {
 	target  name.Digest
 	res     *PromoteResult
 
-	present    bool     // the manifest is already in req.To
-	create     []string // immutable tags to create
-	move       []string // floating tags to move
-	rec        PromotionRecord
-	haveRecord bool // an identical record exists
-	refs       []pendingReferrer
-	sigs       []pendingSignature
-	planned    time.Time // when plan looked at the tags
-	tagged     string    // the immutable tag the copy was written under
-	recordBlob func() error
-	refPlans   []subjectPlan // planReferrers' findings
+	present     bool     // the manifest is already in req.To
+	create      []string // immutable tags to create
+	move        []string // floating tags to move
+	rec         PromotionRecord
+	haveRecord  bool // an identical record exists
+	refs        []pendingReferrer
+	sigs        []pendingSignature
+	planned     time.Time // when plan looked at the tags
+	tagged      string    // the immutable tag the copy was written under
+	recordBlob  func() error
+	recordDone  func() error  // the record's write, under way (startRecord)
+	refPlans    []subjectPlan // planReferrers' findings
+	refsPlanned func() error  // waits for planReferrers (copy)
 }
 
 // goFuture runs f now and returns a function that waits for its result.
@@ -461,21 +469,75 @@ func (p *promotion) copy() error {
 		// Waited for just before the record, not here.
 		p.recordBlob = goFuture(func() error { return s.uploadRecordBlobs(p.req.To) })
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	if rerr := p.refsPlanned(); err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return err
 	}
+	p.mergeReferrers()
 	if !p.present {
 		var to name.Reference = p.target
 		if len(p.refs) == 0 && len(p.sigs) == 0 && len(p.move) == 0 && len(p.create) > 0 && time.Since(p.planned) <= recheckAfter {
 			to, p.tagged = p.req.To.Tag(p.create[0]), p.create[0]
 		}
+		if p.tagged != "" {
+			// This write is the first immutable tag's: the record goes up
+			// beside it (see tagAndRecord).
+			p.startRecord()
+		}
 		if err := s.pusher.Put(s.ctx, to, p.src); err != nil {
 			p.tagged = ""
-			return fmt.Errorf("copying %s to %s: %w", p.req.Source, p.target, err)
+			err = fmt.Errorf("copying %s to %s: %w", p.req.Source, p.target, err)
+			if rerr := p.waitRecord(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return err
 		}
 		p.res.Copy = Copied
 	}
 	return p.applyReferrers()
+}
+
+// startRecord starts writing the record (once its blob is up), unless it
+// exists or is under way.
+func (p *promotion) startRecord() {
+	if p.haveRecord || p.recordDone != nil {
+		return
+	}
+	p.recordDone = goFuture(func() error {
+		if p.recordBlob != nil {
+			if err := p.recordBlob(); err != nil {
+				return err
+			}
+		}
+		// Where the registry has no referrers API, ggcr follows the
+		// record's write with a read of the tag-schema index, then writes
+		// it: that read goes out beside the record's write instead.
+		if drop := p.s.readAheadFallback(p.req.To.Digest(p.subject.Digest.String())); drop != nil {
+			defer drop()
+		}
+		d, err := p.s.putRecord(p.req.To, p.subject, p.rec)
+		if err != nil {
+			return err
+		}
+		p.res.Record, p.res.RecordAct = d.DigestStr(), Created
+		return nil
+	})
+}
+
+// waitRecord waits for the record's write started by startRecord, if any.
+func (p *promotion) waitRecord() error {
+	if p.recordDone == nil {
+		return nil
+	}
+	err := p.recordDone()
+	p.recordDone = nil
+	if err == nil {
+		p.haveRecord = true
+	}
+	return err
 }
 
 // underLease is the part of a promotion that moves floating tags, run
@@ -524,8 +586,21 @@ func setTag(res *PromoteResult, tag, kind string, tr TagResult) {
 	res.Tags = append(res.Tags, tr)
 }
 
-// tagAndRecord writes the immutable tags, then the record.
+// tagAndRecord writes the immutable tags and the record, side by side
+// (the record may already be under way beside the copy's tagged write);
+// both are done before it returns, so before any floating tag moves.
 func (p *promotion) tagAndRecord() error {
+	p.startRecord()
+	err := p.tagImmutable()
+	if rerr := p.waitRecord(); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// tagImmutable writes the immutable tags still to create and reads each
+// back.
+func (p *promotion) tagImmutable() error {
 	s, want := p.s, p.target.DigestStr()
 	for _, t := range p.create {
 		tag := p.req.To.Tag(t)
@@ -562,20 +637,6 @@ func (p *promotion) tagAndRecord() error {
 		setTag(p.res, t, KindImmutable, TagResult{Tag: t, Kind: KindImmutable, Action: Created, To: want})
 	}
 	p.create = nil
-	if p.haveRecord {
-		return nil
-	}
-	if p.recordBlob != nil {
-		if err := p.recordBlob(); err != nil {
-			return err
-		}
-	}
-	d, err := s.putRecord(p.req.To, p.subject, p.rec)
-	if err != nil {
-		return err
-	}
-	p.haveRecord = true
-	p.res.Record, p.res.RecordAct = d.DigestStr(), Created
 	return nil
 }
 

@@ -6,15 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -49,11 +55,12 @@ type PromotionRecord struct {
 	Baseline string `json:"baseline,omitempty"`
 	Revision string `json:"revision,omitempty"`
 	RunID    string `json:"runId,omitempty"`
-	// Tags are the immutable tags on the digest when the record was
-	// written; Floating the floating tags the promotion moves next (the
-	// record is written before them, so a floating tag never points at a
-	// digest without a record; if that last step fails, the registry and
-	// not the record says where they point).
+	// Tags are the immutable tags the promotion puts on the digest
+	// (written beside the record; if one is refused, the error says so);
+	// Floating the floating tags it moves next (the record is written
+	// before them, so a floating tag never points at a digest without a
+	// record; if that last step fails, the registry and not the record
+	// says where they point).
 	Tags     []string `json:"tags,omitempty"`
 	Floating []string `json:"floating,omitempty"`
 	// Time is when the promotion was decided, injected by the caller.
@@ -170,7 +177,7 @@ func recordFromAnnotations(a map[string]string) (PromotionRecord, error) {
 // uploadRecordBlobs uploads the one blob of a record manifest ("{}") to
 // repo; nothing references it until putRecord.
 func (s *session) uploadRecordBlobs(repo name.Repository) error {
-	if err := s.pusher.Upload(s.ctx, repo, emptyLayer()); err != nil {
+	if err := s.uploadEmpty(repo); err != nil {
 		return fmt.Errorf("writing promotion record blob: %w", err)
 	}
 	return nil
@@ -281,3 +288,168 @@ type rawManifest struct {
 
 func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// rawClients are a session's authenticated clients for the requests ggcr
+// has no call for, per repository.
+type rawClients struct {
+	mu    sync.Mutex
+	m     map[string]*http.Client
+	empty map[string]func() error // uploadEmpty, per repository
+}
+
+// rawClient is an HTTP client with push access to repo: ggcr's auth
+// handshake over the session's transport (its ping is the session's).
+// Retries are the caller's (retryRaw).
+func (s *session) rawClient(repo name.Repository) (*http.Client, error) {
+	s.raw.mu.Lock()
+	defer s.raw.mu.Unlock()
+	if cl := s.raw.m[repo.String()]; cl != nil {
+		return cl, nil
+	}
+	auth := s.c.auth
+	if auth == nil {
+		var err error
+		if auth, err = authn.Resolve(s.ctx, s.c.keychain, repo); err != nil {
+			return nil, err
+		}
+	}
+	tr, err := transport.NewWithContext(s.ctx, repo.Registry, auth, transport.NewUserAgent(s.tr, s.c.userAgent), []string{repo.Scope(transport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	cl := &http.Client{Transport: tr}
+	s.raw.m[repo.String()] = cl
+	return cl, nil
+}
+
+// retryRaw runs f with the client's retry schedule and status codes.
+func (s *session) retryRaw(f func() error) error {
+	b := s.c.backoff
+	for {
+		err := f()
+		if err == nil || b.Steps <= 1 || s.ctx.Err() != nil {
+			return err
+		}
+		var terr *transport.Error
+		if errors.As(err, &terr) {
+			if !slices.Contains(s.c.codes, terr.StatusCode) {
+				return err
+			}
+		} else if !transient(err) {
+			return err
+		}
+		if err := sleep(s.ctx, b.Step()); err != nil {
+			return err
+		}
+	}
+}
+
+// uploadEmpty uploads "{}" (the blob of records and leases) to repo once
+// per session: concurrent uploads of one blob to one repository make
+// distribution rewrite its link while a manifest PUT may be reading it.
+func (s *session) uploadEmpty(repo name.Repository) error {
+	s.raw.mu.Lock()
+	f := s.raw.empty[repo.String()]
+	if f == nil {
+		f = goFuture(func() error { return s.uploadSmallBlob(repo, emptyJSON) })
+		s.raw.empty[repo.String()] = f
+	}
+	s.raw.mu.Unlock()
+	return f()
+}
+
+// uploadSmallBlob uploads b to repo: a HEAD beside a POST, then, if the
+// blob is absent, a PUT carrying the body (the spec's monolithic upload):
+// two round trips where ggcr's Upload takes four (HEAD, POST, PATCH, PUT).
+// An upload started for a blob that is there is left to the registry's
+// purge of stale uploads.
+func (s *session) uploadSmallBlob(repo name.Repository, b []byte) error {
+	dig := descriptorOf(b, "").Digest.String()
+	cl, err := s.rawClient(repo)
+	if err != nil {
+		return err
+	}
+	exists := make(chan bool, 1)
+	go func() {
+		var ok bool
+		_ = s.retryRaw(func() error {
+			u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: fmt.Sprintf("/v2/%s/blobs/%s", repo.RepositoryStr(), dig)}
+			req, err := http.NewRequestWithContext(s.ctx, http.MethodHead, u.String(), nil)
+			if err != nil {
+				return err
+			}
+			resp, err := cl.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			ok = resp.StatusCode == http.StatusOK
+			return transport.CheckError(resp, http.StatusOK, http.StatusNotFound)
+		})
+		exists <- ok
+	}()
+	return s.retryRaw(func() error {
+		u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: fmt.Sprintf("/v2/%s/blobs/uploads/", repo.RepositoryStr())}
+		req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, u.String(), nil)
+		if err != nil {
+			return err
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
+			return err
+		}
+		loc, err := resp.Location()
+		if err != nil {
+			return fmt.Errorf("blob upload: %w", err)
+		}
+		q := loc.Query()
+		q.Set("digest", dig)
+		loc.RawQuery = q.Encode()
+		if <-exists {
+			exists <- true
+			return nil
+		}
+		exists <- false
+		req, err = http.NewRequestWithContext(s.ctx, http.MethodPut, loc.String(), bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		if resp, err = cl.Do(req); err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return transport.CheckError(resp, http.StatusCreated)
+	})
+}
+
+// readAheadFallback reads subject's tag-schema referrers index now, for
+// ggcr's next read of it (see sessionTransport.readAhead), when the
+// registry is known to lack the referrers API; nil otherwise. The caller
+// calls the result when done.
+func (s *session) readAheadFallback(subject name.Digest) func() {
+	if !s.tr.knowsNoReferrers(subject.RegistryStr()) {
+		return nil
+	}
+	tag := subject.Context().Tag(strings.Replace(subject.DigestStr(), ":", "-", 1))
+	path := fmt.Sprintf("/v2/%s/manifests/%s", tag.RepositoryStr(), tag.TagStr())
+	return s.tr.readAhead(tag.RegistryStr(), path, func(ctx context.Context) *cachedAnswer {
+		desc, err := s.puller.Get(ctx, tag)
+		switch {
+		case isNotFound(err):
+			return &cachedAnswer{status: http.StatusNotFound, header: http.Header{}}
+		case err != nil:
+			return nil // ggcr asks again
+		}
+		h := http.Header{}
+		h.Set("Content-Type", string(desc.MediaType))
+		h.Set("Docker-Content-Digest", desc.Digest.String())
+		return &cachedAnswer{status: http.StatusOK, header: h, body: desc.Manifest}
+	}, s.ctx)
+}

@@ -2,11 +2,14 @@ package registry
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,4 +95,169 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(min(d, 24*time.Hour), 0), true
 	}
 	return 0, false
+}
+
+// sessionTransport is one session's layer under ggcr: it remembers, for
+// the session only, what a registry host already said about itself, so
+// ggcr does not ask again on the critical path.
+//
+//   - Pings: ggcr pings (GET /v2/) once per repository and again whenever a
+//     cross-repository mount widens a writer's scopes. The answer is the
+//     host's (200, or 401 and its challenge) and does not change within an
+//     operation: the first successful one is replayed. Once a host answered
+//     over plain HTTP, ggcr's https attempt at it fails at once instead of
+//     dialling a TLS handshake the host cannot speak.
+//   - The referrers API: a registry that has it never answers 404 to
+//     GET /v2/<name>/referrers/<digest> (OCI distribution spec); one that
+//     answered 404 lacks it, and ggcr's next probe (the one it makes before
+//     maintaining the tag-schema fallback index of every manifest it writes
+//     with a subject) gets that 404 replayed. ggcr then does exactly what it
+//     would have done with the registry's own answer.
+//
+// Only answers to requests without credentials of their own are kept;
+// nothing in them is a secret (a ping's challenge names the realm).
+type sessionTransport struct {
+	inner http.RoundTripper
+
+	mu          sync.Mutex
+	pings       map[string]*cachedAnswer // scheme://host
+	plainHTTP   map[string]bool          // host answered a ping over http
+	noReferrers map[string]*cachedAnswer // scheme://host
+	// pending are answers to a GET read ahead (host+path): the next GET
+	// of that path waits for it and takes it instead of asking again.
+	pending map[string]func() *cachedAnswer
+}
+
+type bypassKey struct{}
+
+// readAhead makes the next GET of host+path take what get returns (nil:
+// ask the registry) instead. get runs now, its own requests bypassing
+// this; the returned func drops the answer if nothing took it.
+func (t *sessionTransport) readAhead(host, path string, get func(ctx context.Context) *cachedAnswer, ctx context.Context) (drop func()) {
+	key := host + path
+	done := make(chan struct{})
+	var a *cachedAnswer
+	go func() { a = get(context.WithValue(ctx, bypassKey{}, true)); close(done) }()
+	f := func() *cachedAnswer { <-done; return a }
+	t.mu.Lock()
+	t.pending[key] = f
+	t.mu.Unlock()
+	return func() {
+		<-done
+		t.mu.Lock()
+		delete(t.pending, key)
+		t.mu.Unlock()
+	}
+}
+
+// knowsNoReferrers reports whether host answered 404 to the referrers API
+// in this session.
+func (t *sessionTransport) knowsNoReferrers(host string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for origin := range t.noReferrers {
+		if strings.HasSuffix(origin, "://"+host) {
+			return true
+		}
+	}
+	return false
+}
+
+type cachedAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a *cachedAnswer) response(req *http.Request) *http.Response {
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)),
+		StatusCode:    a.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        a.header.Clone(),
+		Body:          io.NopCloser(bytes.NewReader(a.body)),
+		ContentLength: int64(len(a.body)),
+		Request:       req,
+	}
+}
+
+func newSessionTransport(inner http.RoundTripper) *sessionTransport {
+	return &sessionTransport{inner: inner, pings: map[string]*cachedAnswer{}, plainHTTP: map[string]bool{}, noReferrers: map[string]*cachedAnswer{}, pending: map[string]func() *cachedAnswer{}}
+}
+
+// errPlainHTTP is the answer to an https ping of a host that already
+// answered one over http in this session.
+var errPlainHTTP = errors.New("registry answered over plain http in this session")
+
+func isReferrersPath(p string) bool {
+	i := strings.LastIndex(p, "/referrers/")
+	return strings.HasPrefix(p, "/v2/") && i > len("/v2") && !strings.Contains(p[i+len("/referrers/"):], "/")
+}
+
+func (t *sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || req.Header.Get("Authorization") != "" {
+		return t.inner.RoundTrip(req)
+	}
+	if req.Context().Value(bypassKey{}) == nil {
+		t.mu.Lock()
+		f := t.pending[req.URL.Host+req.URL.Path]
+		delete(t.pending, req.URL.Host+req.URL.Path)
+		t.mu.Unlock()
+		if f != nil {
+			if a := f(); a != nil {
+				return a.response(req), nil
+			}
+		}
+	}
+	origin := req.URL.Scheme + "://" + req.URL.Host
+	var cache map[string]*cachedAnswer
+	switch {
+	case req.URL.Path == "/v2/":
+		cache = t.pings
+	case isReferrersPath(req.URL.Path):
+		cache = t.noReferrers
+	default:
+		return t.inner.RoundTrip(req)
+	}
+	t.mu.Lock()
+	a := cache[origin]
+	plain := req.URL.Scheme == "https" && req.URL.Path == "/v2/" && t.plainHTTP[req.URL.Host]
+	t.mu.Unlock()
+	if plain {
+		return nil, errPlainHTTP
+	}
+	if a != nil {
+		return a.response(req), nil
+	}
+	resp, err := t.inner.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	keep := false
+	if req.URL.Path == "/v2/" {
+		keep = resp.StatusCode == http.StatusOK || (resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") != "")
+	} else {
+		keep = resp.StatusCode == http.StatusNotFound
+	}
+	if !keep || resp.ContentLength < 0 || resp.ContentLength > 64<<10 {
+		return resp, nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading answer to %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if req.URL.Path != "/v2/" && bytes.Contains(b, []byte("NAME_UNKNOWN")) {
+		return resp, nil // a repository's 404, not the registry's
+	}
+	t.mu.Lock()
+	cache[origin] = &cachedAnswer{status: resp.StatusCode, header: resp.Header.Clone(), body: b}
+	if req.URL.Path == "/v2/" && req.URL.Scheme == "http" {
+		t.plainHTTP[req.URL.Host] = true
+	}
+	t.mu.Unlock()
+	return resp, nil
 }
