@@ -142,6 +142,9 @@ func (m *Slipway) Test(
 	// Run only shard i of n of the matrix, e.g. "2/4".
 	// +optional
 	shard string,
+	// Container to test instead of building from source (e.g. an image address). Ignored with --ref.
+	// +optional
+	container *dagger.Container,
 ) (*TestReport, error) {
 	cfg, plan, err := m.plan(ctx, shard)
 	if err != nil {
@@ -150,6 +153,9 @@ func (m *Slipway) Test(
 	eng, err := m.engine(ctx, cfg, plan)
 	if err != nil {
 		return nil, err
+	}
+	if container != nil {
+		eng.candidate = container
 	}
 	target := flow.Target{Role: flow.Candidate}
 	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}
