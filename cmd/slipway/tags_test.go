@@ -22,6 +22,30 @@ func runCLI(t *testing.T, dir string, environ map[string]string, args ...string)
 	return code, out.String(), errOut.String()
 }
 
+// checkRun asserts a CLI run: its exit code, lines of its output (fields
+// joined by one space) and a one-line error containing wantErr.
+func checkRun(t *testing.T, code int, out, errOut string, wantCode int, want []string, wantErr string) {
+	t.Helper()
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, wantCode, errOut)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		lines[strings.Join(strings.Fields(l), " ")] = true
+	}
+	for _, w := range want {
+		if !lines[w] {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if !strings.Contains(errOut, wantErr) {
+		t.Errorf("stderr %q lacks %q", errOut, wantErr)
+	}
+	if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+		t.Errorf("error is not one line: %q", errOut)
+	}
+}
+
 func pinClock(t *testing.T) {
 	t.Helper()
 	old := now
@@ -102,24 +126,7 @@ func TestTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, t.TempDir(), tt.env, append([]string{"tags"}, tt.args...)...)
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
-			}
-			lines := map[string]bool{}
-			for _, l := range strings.Split(out, "\n") {
-				lines[strings.Join(strings.Fields(l), " ")] = true
-			}
-			for _, w := range tt.want {
-				if !lines[w] {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			if !strings.Contains(errOut, tt.wantErr) {
-				t.Errorf("stderr %q lacks %q", errOut, tt.wantErr)
-			}
-			if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
-				t.Errorf("error is not one line: %q", errOut)
-			}
+			checkRun(t, code, out, errOut, tt.wantCode, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -225,21 +232,7 @@ test:
 				}
 			}
 			code, out, errOut := runCLI(t, dir, nil, append([]string{"plan"}, tt.args...)...)
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
-			}
-			lines := map[string]bool{}
-			for _, l := range strings.Split(out, "\n") {
-				lines[strings.Join(strings.Fields(l), " ")] = true
-			}
-			for _, w := range tt.want {
-				if !lines[w] {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			if !strings.Contains(errOut, tt.wantErr) {
-				t.Errorf("stderr %q lacks %q", errOut, tt.wantErr)
-			}
+			checkRun(t, code, out, errOut, tt.wantCode, tt.want, tt.wantErr)
 		})
 	}
 }
