@@ -171,7 +171,9 @@ func (m *Slipway) Test(
 		meta.Image, meta.Revision = target.Ref, ""
 		meta.Digest = target.Ref[strings.LastIndex(target.Ref, "@")+1:]
 	}
-	rep := flow.Test(ctx, eng, target, plan.Cells, m.runOptions(ctx, cfg), meta)
+	opts := matrix.OptionsFrom(cfg.Test)
+	opts.Redact = eng.redact
+	rep := flow.Test(ctx, eng, target, plan.Cells, opts, meta)
 	return newTestReport(rep)
 }
 
@@ -194,7 +196,7 @@ func (m *Slipway) Promote(
 	if err != nil {
 		return nil, err
 	}
-	client, err := m.registryClient(ctx, eng)
+	client, err := m.registryClient(ctx, eng.registryHost != "")
 	if err != nil {
 		return nil, err
 	}
@@ -412,14 +414,7 @@ func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string,
 	return ctr, nil
 }
 
-// runOptions are the matrix options of the config, with secrets redacted
-// from every log tail a report keeps.
-func (m *Slipway) runOptions(ctx context.Context, cfg *config.Config) matrix.RunOptions {
-	opts := matrix.OptionsFrom(cfg.Test)
-	opts.Redact = m.redactor(ctx)
-	return opts
-}
-
+// redactor hides the registry password in every log tail a report keeps.
 func (m *Slipway) redactor(ctx context.Context) func(string) string {
 	if m.RegistryPassword == nil {
 		return nil
@@ -435,21 +430,20 @@ func (m *Slipway) redactor(ctx context.Context) func(string) string {
 // ephemeral registry, the endpoint it is reached at (started for the call).
 func (m *Slipway) registryFor(ctx context.Context, ref string) (*registry.Client, string, error) {
 	if !runplan.IsEphemeral(ref) {
-		client, err := m.registryClient(ctx, nil)
+		client, err := m.registryClient(ctx, false)
 		return client, "", err
 	}
 	_, host, err := ephemeralRegistry(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	client, err := m.registryClient(ctx, &engine{registryHost: host})
+	client, err := m.registryClient(ctx, true)
 	return client, host, err
 }
 
-// registryClient is the go-containerregistry client for the config's
-// registry, with the module's credentials; for the ephemeral registry it
-// talks plain HTTP to the service's endpoint.
-func (m *Slipway) registryClient(ctx context.Context, eng *engine) (*registry.Client, error) {
+// registryClient is the go-containerregistry client with the module's
+// credentials; insecure talks plain HTTP (the ephemeral registry's endpoint).
+func (m *Slipway) registryClient(ctx context.Context, insecure bool) (*registry.Client, error) {
 	var opts []registry.Option
 	if m.RegistryPassword != nil {
 		pw, err := m.RegistryPassword.Plaintext(ctx)
@@ -458,7 +452,7 @@ func (m *Slipway) registryClient(ctx context.Context, eng *engine) (*registry.Cl
 		}
 		opts = append(opts, registry.WithBasicAuth(m.RegistryUsername, pw))
 	}
-	if eng != nil && eng.registryHost != "" {
+	if insecure {
 		opts = append(opts, registry.WithInsecure())
 	}
 	return registry.New(opts...)
