@@ -52,10 +52,10 @@ func (r *runFlags) context(ctx context.Context, e *env) (gitctx.Context, error) 
 }
 
 // loadConfig reads the config file. The default path may be absent (the
-// defaults apply); a path given explicitly must exist.
-func (r *runFlags) loadConfig() (*config.Config, error) {
-	cfg, err := config.LoadFile(r.config)
-	if errors.Is(err, fs.ErrNotExist) && r.config == config.DefaultPath {
+// defaults apply); any other path must exist.
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.LoadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && path == config.DefaultPath {
 		d := config.Default()
 		return &d, nil
 	}

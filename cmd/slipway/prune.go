@@ -5,9 +5,7 @@ import (
 	"io"
 
 	"errors"
-	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"time"
 
@@ -45,9 +43,9 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	if *jobs < 1 {
 		return usageErr(fmt.Errorf("--jobs %d: want at least 1", *jobs))
 	}
-	cfg, err := loadPruneConfig(flags, *cfgPath)
+	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	opts := retention.RunOptions{Repo: pos[0], Config: cfg, Apply: *confirm, Now: pruneNow(),
 		Warn: func(s string) { fmt.Fprintln(e.stderr, "slipway prune:", s) }}
@@ -103,26 +101,6 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 		return policyErr(fmt.Errorf("%d items refused: the registry changed since the plan", res.Count(retention.StatusRefused)))
 	}
 	return nil
-}
-
-// loadPruneConfig reads the policy; a missing default slipway.yaml means
-// the documented defaults.
-func loadPruneConfig(flags *flag.FlagSet, path string) (*config.Config, error) {
-	cfg, err := config.LoadFile(path)
-	if err == nil {
-		return cfg, nil
-	}
-	explicit := false
-	flags.Visit(func(f *flag.Flag) {
-		if f.Name == "config" {
-			explicit = true
-		}
-	})
-	if !explicit && errors.Is(err, fs.ErrNotExist) {
-		d := config.Default()
-		return &d, nil
-	}
-	return nil, err
 }
 
 func writePlanFile(path string, p *retention.Plan) error {

@@ -64,7 +64,7 @@ func parsePlanFlags(fs *flag.FlagSet, args []string, format *string) error {
 
 // makePlan loads the config, reads the context and plans the run.
 func makePlan(ctx context.Context, e *env, rf *runFlags, shard string) (*runplan.Plan, error) {
-	cfg, err := rf.loadConfig()
+	cfg, err := loadConfig(rf.config)
 	if err != nil {
 		return nil, err
 	}
