@@ -44,6 +44,7 @@ type Client struct {
 	codes      []int
 	retryAfter time.Duration
 	jobs       int
+	mountJobs  int // blobs in flight when each is a mount (no bytes)
 	userAgent  string
 	insecure   bool
 	log        *slog.Logger
@@ -64,6 +65,7 @@ type options struct {
 	codes      []int
 	retryAfter time.Duration
 	jobs       int
+	mountJobs  int
 	userAgent  string
 	insecure   bool
 	log        *slog.Logger
@@ -205,13 +207,14 @@ func WithRetryAfterCap(d time.Duration) Option {
 	}
 }
 
-// WithJobs sets how many blobs or manifests move at once (default 4).
+// WithJobs sets how many blobs or manifests move at once (default 4, and
+// 8 for blobs mounted within a registry, which move no bytes).
 func WithJobs(n int) Option {
 	return func(o *options) error {
 		if n <= 0 {
 			return fmt.Errorf("WithJobs: %d, need at least 1", n)
 		}
-		o.jobs = n
+		o.jobs, o.mountJobs = n, n
 		return nil
 	}
 }
@@ -271,6 +274,7 @@ func makeOptions(opts ...Option) (*options, error) {
 		codes:      DefaultRetryStatusCodes,
 		retryAfter: 30 * time.Second,
 		jobs:       4,
+		mountJobs:  8,
 		userAgent:  "slipway",
 		log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		lease:      leaseConfig{settle: time.Second, ttl: 2 * time.Minute},
@@ -297,6 +301,7 @@ func New(opts ...Option) (*Client, error) {
 		codes:      o.codes,
 		retryAfter: o.retryAfter,
 		jobs:       o.jobs,
+		mountJobs:  o.mountJobs,
 		userAgent:  o.userAgent,
 		insecure:   o.insecure,
 		log:        o.log,
@@ -341,6 +346,27 @@ type session struct {
 	pusher *remote.Pusher
 	tr     *sessionTransport
 	raw    *rawClients // see rawClient
+}
+
+// put writes a manifest whose blobs this session has just put in the
+// repository, or seen there. Distribution's filesystem storage rewrites a
+// blob's link in place when another writer uploads or mounts the same blob
+// (two promotions into one repository, sharing a layer or the records'
+// "{}"), and refuses a manifest PUT that reads the link in that instant as
+// MANIFEST_BLOB_UNKNOWN. put writes again, on the client's backoff, and
+// returns the refusal if it persists.
+func (s *session) put(ref name.Reference, t remote.Taggable) error {
+	b := s.c.backoff
+	for {
+		err := s.pusher.Put(s.ctx, ref, t)
+		if err == nil || !blobUnknown(err) || b.Steps <= 1 {
+			return err
+		}
+		s.c.log.Warn("the registry did not find a blob the manifest references; writing it again", "ref", ref.String(), "err", err.Error())
+		if err := sleep(s.ctx, b.Step()); err != nil {
+			return err
+		}
+	}
 }
 
 func (c *Client) session(ctx context.Context) (*session, error) {

@@ -90,6 +90,22 @@ func isNotFound(err error) bool {
 	return false
 }
 
+// blobUnknown reports a manifest refused for a blob the registry did not
+// find.
+func blobUnknown(err error) bool {
+	var terr *transport.Error
+	if !errors.As(err, &terr) {
+		return false
+	}
+	for _, d := range terr.Errors {
+		switch d.Code {
+		case transport.ManifestBlobUnknownErrorCode, transport.BlobUnknownErrorCode:
+			return true
+		}
+	}
+	return false
+}
+
 // notFound wraps err as ErrNotFound when it is a 404.
 func notFound(what string, err error) error {
 	if isNotFound(err) {

@@ -30,6 +30,9 @@ var transientFaults = []struct {
 	{"resets on PUT", []*rt.Rule{{Method: http.MethodPut, Fault: rt.Reset, First: 3}}},
 	{"truncated manifests", []*rt.Rule{{Method: http.MethodGet, Path: `/manifests/`, Fault: rt.TruncateBody, First: 3}}},
 	{"truncated blobs", []*rt.Rule{{Method: http.MethodGet, Path: `/blobs/sha256:`, Fault: rt.TruncateBody, First: 3}}},
+	// Distribution rewrites a blob's link when another writer puts the
+	// same blob, and refuses a manifest that reads it then.
+	{"blob link race on manifest PUT", []*rt.Rule{{Method: http.MethodPut, Path: `/manifests/`, Fault: rt.Status, Status: 400, Code: "MANIFEST_BLOB_UNKNOWN", First: 3}}},
 	{"latency", []*rt.Rule{{Fault: rt.Latency, Delay: 5 * time.Millisecond, Jitter: 20 * time.Millisecond}}},
 	{"seeded 10% 503 everywhere", []*rt.Rule{{Fault: rt.Status, Prob: 0.1}}},
 }
@@ -200,6 +203,7 @@ func TestFaultsPromote(t *testing.T) {
 		{"first floating tag fails", []*rt.Rule{{Method: http.MethodPut, Path: `/manifests/stable$`, Fault: rt.Status}}, "moving floating tag"},
 		{"second floating tag fails", []*rt.Rule{{Method: http.MethodPut, Path: `/manifests/latest$`, Fault: rt.Reset}}, "moving floating tag"},
 		{"registry gone", []*rt.Rule{{Fault: rt.Reset}}, "EOF"},
+		{"blobs never found", []*rt.Rule{{Method: http.MethodPut, Path: `/manifests/`, Fault: rt.Status, Status: 400, Code: "MANIFEST_BLOB_UNKNOWN"}}, "MANIFEST_BLOB_UNKNOWN"},
 		{"tag reads fail", []*rt.Rule{{Method: http.MethodHead, Path: `/manifests/(stable|latest)$`, Fault: rt.Status, Status: 502}}, "502"},
 	}
 	for i, tt := range persistent {

@@ -278,7 +278,7 @@ func (l *lease) write(owner string, expires time.Time, released bool) (name.Dige
 	if err != nil {
 		return name.Digest{}, err
 	}
-	if err := l.s.pusher.Put(l.s.ctx, l.repo.Tag(LeaseTag), rawManifest{raw, types.OCIManifestSchema1}); err != nil {
+	if err := l.s.put(l.repo.Tag(LeaseTag), rawManifest{raw, types.OCIManifestSchema1}); err != nil {
 		return name.Digest{}, fmt.Errorf("writing lease %s: %w", l.repo.Tag(LeaseTag), err)
 	}
 	return l.repo.Digest(descriptorOf(raw, types.OCIManifestSchema1).Digest.String()), nil

@@ -28,7 +28,7 @@ func TestDefaults(t *testing.T) {
 	if c.backoff.Steps != 3 || c.backoff.Duration != time.Second || c.backoff.Factor != 3 {
 		t.Errorf("default backoff %+v, want ggcr's 3 steps from 1s ×3", c.backoff)
 	}
-	if c.lease.settle != time.Second || c.lease.ttl != 2*time.Minute || c.jobs != 4 || c.retryAfter != 30*time.Second {
+	if c.lease.settle != time.Second || c.lease.ttl != 2*time.Minute || c.jobs != 4 || c.mountJobs != 8 || c.retryAfter != 30*time.Second {
 		t.Errorf("defaults: lease %+v jobs %d retry-after cap %v", c.lease, c.jobs, c.retryAfter)
 	}
 	if c.keychain == nil || c.auth != nil {

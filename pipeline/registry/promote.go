@@ -459,7 +459,7 @@ func (p *promotion) copy() error {
 	g, _ := errgroup.WithContext(s.ctx)
 	if !p.present {
 		g.Go(func() error {
-			if err := s.copyDeps(p.target, p.src); err != nil {
+			if err := s.copyDeps(p.req.Source.Context(), p.target, p.src); err != nil {
 				return fmt.Errorf("copying %s to %s: %w", p.req.Source, p.target, err)
 			}
 			return nil
@@ -487,7 +487,7 @@ func (p *promotion) copy() error {
 			// beside it (see tagAndRecord).
 			p.startRecord()
 		}
-		if err := s.pusher.Put(s.ctx, to, p.src); err != nil {
+		if err := s.put(to, p.src); err != nil {
 			p.tagged = ""
 			err = fmt.Errorf("copying %s to %s: %w", p.req.Source, p.target, err)
 			if rerr := p.waitRecord(); rerr != nil {
@@ -619,7 +619,7 @@ func (p *promotion) tagImmutable() error {
 		}
 		if !ok {
 			if t != p.tagged {
-				if err := s.pusher.Put(s.ctx, tag, p.src); err != nil {
+				if err := s.put(tag, p.src); err != nil {
 					return fmt.Errorf("tagging %s: %w", tag, err)
 				}
 			}
@@ -662,7 +662,7 @@ func (p *promotion) moveFloating() error {
 			setTag(p.res, t, KindFloating, TagResult{Tag: t, Kind: KindFloating, Action: Refused, From: from, To: from})
 			return fail(&BaselineMovedError{Tag: tag.String(), From: p.exp.String(), Current: from})
 		}
-		if err := s.pusher.Put(s.ctx, tag, p.src); err != nil {
+		if err := s.put(tag, p.src); err != nil {
 			return fail(fmt.Errorf("moving floating tag %s: %w", tag, err))
 		}
 		done = append(done, t)
@@ -705,7 +705,7 @@ func (p *promotion) rollback(done []string) error {
 		} else {
 			var base *remote.Descriptor
 			if base, err = rs.get(p.req.To.Digest(p.exp.Digest.String())); err == nil {
-				err = rs.pusher.Put(ctx, tag, base)
+				err = rs.put(tag, base)
 			}
 		}
 		if err != nil {

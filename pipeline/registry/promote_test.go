@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -203,5 +204,56 @@ func TestPromoteSameRepository(t *testing.T) {
 	}
 	if res.Copy != Unchanged || len(res.Referrers) != 0 || head(t, reg.Ref("app:stable")) != d.DigestStr() {
 		t.Fatalf("result: %v", res.Lines())
+	}
+}
+
+// Within one registry an image's blobs are copied all at once (each is a
+// HEAD and a mount, no bytes); WithJobs bounds them like every transfer.
+func TestCopyBlobsInFlight(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	src := registrytest.PushImage(t, reg.Ref("ci/app:c"), registrytest.ImageSpec{Layers: 5}) // 6 blobs
+	empty := descriptorOf(emptyJSON, emptyMediaType).Digest.String()                         // the record's
+	tests := []struct {
+		name string
+		opts []Option
+		want int
+	}{
+		{"default", nil, 6},
+		{"jobs-1", []Option{WithJobs(1)}, 1},
+		{"jobs-4", []Option{WithJobs(4)}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Every blob HEAD is held, so those sent together overlap.
+			p := registrytest.NewFaultProxy(t, reg.Host(), 1, &registrytest.Rule{Method: "HEAD", Path: "/blobs/", Fault: registrytest.Latency, Delay: 100 * time.Millisecond})
+			c := newTestClient(t, tt.opts...)
+			if _, err := c.Promote(ctxT(t), req(onHost(t, src, p.Host()), p.Host()+"/prod/"+tt.name, []string{"v1"}, nil, "")); err != nil {
+				t.Fatal(err)
+			}
+			var heads []registrytest.Request
+			for _, r := range p.Log() {
+				if r.Method == "HEAD" && strings.Contains(r.Path, "/blobs/") && !strings.HasSuffix(r.Path, empty) {
+					heads = append(heads, r)
+				}
+			}
+			if len(heads) != 6 {
+				t.Fatalf("%d blob HEADs, want 6", len(heads))
+			}
+			peak := 0
+			for _, a := range heads {
+				n := 0
+				for _, b := range heads {
+					if !b.Start.After(a.Start) && b.Time.After(a.Start) {
+						n++
+					}
+				}
+				peak = max(peak, n)
+			}
+			if peak != tt.want {
+				t.Errorf("%d blobs in flight at most, want %d", peak, tt.want)
+			}
+		})
 	}
 }

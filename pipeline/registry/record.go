@@ -202,7 +202,7 @@ func (s *session) putRecord(repo name.Repository, subject v1.Descriptor, rec Pro
 		return name.Digest{}, err
 	}
 	d := repo.Digest(descriptorOf(raw, types.OCIManifestSchema1).Digest.String())
-	if err := s.pusher.Put(s.ctx, d, rawManifest{raw, types.OCIManifestSchema1}); err != nil {
+	if err := s.put(d, rawManifest{raw, types.OCIManifestSchema1}); err != nil {
 		return name.Digest{}, fmt.Errorf("writing promotion record: %w", err)
 	}
 	return d, nil

@@ -20,14 +20,14 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/registry/registrytest"
 )
 
-func envInt(t *testing.T, key string, def int) int {
+func envInt(t *testing.T, key string, def, least int) int {
 	v := os.Getenv(key)
 	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a positive integer", key, v)
+	if err != nil || n < least {
+		t.Fatalf("%s=%q: want an integer ≥ %d", key, v, least)
 	}
 	return n
 }
@@ -45,9 +45,9 @@ func TestPromoteBenchmark(t *testing.T) {
 	if os.Getenv("SLIPWAY_BENCH") != "1" {
 		t.Skip("set SLIPWAY_BENCH=1 (ci/bench/promote/run.sh does)")
 	}
-	sizeMB := envInt(t, "BENCH_SIZE_MB", 200)
-	layers := envInt(t, "BENCH_LAYERS", 5)
-	rounds := envInt(t, "BENCH_ROUNDS", 5)
+	sizeMB := envInt(t, "BENCH_SIZE_MB", 200, 1)
+	layers := envInt(t, "BENCH_LAYERS", 5, 1)
+	rounds := envInt(t, "BENCH_ROUNDS", 5, 1)
 	slipway, crane := os.Getenv("SLIPWAY_BIN"), os.Getenv("CRANE_BIN")
 	if slipway == "" || crane == "" {
 		t.Fatal("SLIPWAY_BIN and CRANE_BIN must name the binaries")
@@ -71,8 +71,15 @@ func TestPromoteBenchmark(t *testing.T) {
 	}
 	size += m.Config.Size
 
+	// BENCH_RTT_MS: a hosted registry's round trip, added by the proxy to
+	// every request (0, the default: loopback).
+	var rules []*registrytest.Rule
+	rtt := time.Duration(envInt(t, "BENCH_RTT_MS", 0, 0)) * time.Millisecond
+	if rtt > 0 {
+		rules = append(rules, &registrytest.Rule{Fault: registrytest.Latency, Delay: rtt})
+	}
 	run := func(tool string, round int) sample {
-		p := registrytest.NewFaultProxy(t, reg.Host(), 0)
+		p := registrytest.NewFaultProxy(t, reg.Host(), 0, rules...)
 		from := p.Host() + "/src/app@" + src.DigestStr()
 		var cmd *exec.Cmd
 		switch tool {
@@ -132,7 +139,7 @@ func TestPromoteBenchmark(t *testing.T) {
 	ms, mc := med(slip), med(cr)
 	var b strings.Builder
 	fmt.Fprintf(&b, "image: %d layers, %d bytes (%.1f MiB), digest %s\n", layers, size, float64(size)/(1<<20), src.DigestStr())
-	fmt.Fprintf(&b, "rounds: %d, medians; registry: %s (distribution 2.8), same run\n", rounds, registrytest.DefaultBinary)
+	fmt.Fprintf(&b, "rounds: %d, medians; registry: %s (distribution 2.8), same run; added round trip: %v\n", rounds, registrytest.DefaultBinary, rtt)
 	fmt.Fprintf(&b, "%-8s %12s %12s %10s %9s %10s\n", "tool", "wall", "bytes sent", "body sent", "requests", "% of image")
 	for _, row := range []struct {
 		name string
@@ -140,6 +147,7 @@ func TestPromoteBenchmark(t *testing.T) {
 	}{{"slipway", ms}, {"crane", mc}} {
 		fmt.Fprintf(&b, "%-8s %12s %12d %10d %9d %9.4f%%\n", row.name, row.s.wall.Round(time.Millisecond), row.s.sent, row.s.sentBody, row.s.requests, 100*float64(row.s.sent)/float64(size))
 	}
+	fmt.Fprintf(&b, "wall time, slipway / crane: %.2f\n", float64(ms.wall)/float64(mc.wall))
 	fmt.Fprintf(&b, "all slipway walls: %v\nall crane walls:   %v\n", walls(slip), walls(cr))
 	t.Log("\n" + b.String())
 	if dir := os.Getenv("BENCH_OUT"); dir != "" {

@@ -80,6 +80,9 @@ type Rule struct {
 	Prob float64
 	// Status is the code Status answers (default 503).
 	Status int
+	// Code is the registry error code in Status's answer (default
+	// UNAVAILABLE), e.g. MANIFEST_BLOB_UNKNOWN with Status 400.
+	Code string
 	// RetryAfter is the Retry-After TooManyRequests sends (default 1s).
 	RetryAfter time.Duration
 	// After is where TruncateBody cuts the body (default: half).
@@ -333,9 +336,13 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		if code == 0 {
 			code = http.StatusServiceUnavailable
 		}
+		ecode := rule.Code
+		if ecode == "" {
+			ecode = "UNAVAILABLE"
+		}
 		cw.Header().Set("Content-Type", "application/json")
 		cw.WriteHeader(code)
-		fmt.Fprintf(cw, `{"errors":[{"code":"UNAVAILABLE","message":"registrytest: injected %d"}]}`, code)
+		fmt.Fprintf(cw, `{"errors":[{"code":%q,"message":"registrytest: injected %d"}]}`, ecode, code)
 		p.record(r, rule.Fault, code)
 	case TooManyRequests:
 		ra := rule.RetryAfter

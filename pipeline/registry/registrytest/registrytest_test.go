@@ -124,6 +124,24 @@ func TestFaultProxy(t *testing.T) {
 		}
 	})
 
+	t.Run("error code", func(t *testing.T) {
+		for _, tt := range []struct {
+			rule *registrytest.Rule
+			want transport.ErrorCode
+		}{
+			{&registrytest.Rule{Fault: registrytest.Status}, transport.UnavailableErrorCode},
+			{&registrytest.Rule{Fault: registrytest.Status, Status: 400, Code: "MANIFEST_BLOB_UNKNOWN"}, transport.ManifestBlobUnknownErrorCode},
+		} {
+			p := registrytest.NewFaultProxy(t, reg.Host(), 1, tt.rule)
+			ref, _ := name.ParseReference(p.Host() + "/app:v1")
+			_, err := remote.Get(ref, remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+			var terr *transport.Error
+			if !errors.As(err, &terr) || len(terr.Errors) != 1 || terr.Errors[0].Code != tt.want {
+				t.Fatalf("GET with code %q: err = %v, want code %s", tt.rule.Code, err, tt.want)
+			}
+		}
+	})
+
 	t.Run("truncate and corrupt", func(t *testing.T) {
 		img, _ := remote.Image(d)
 		layers, _ := img.Layers()
