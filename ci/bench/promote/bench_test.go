@@ -37,6 +37,23 @@ type sample struct {
 	sent     int64 // bytes from the tool to the registry: request lines, headers, bodies
 	sentBody int64
 	requests int64
+	toolCPU  time.Duration // user + system
+	regCPU   time.Duration // the registry's, while the tool ran (10 ms ticks)
+}
+
+// cpuOf is a process's user + system CPU time so far, from /proc (Linux's
+// 100 ticks a second).
+func cpuOf(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are the 12th and 13th.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // TestPromoteBenchmark is the benchmark (a test, so it can start the
@@ -89,9 +106,11 @@ func TestPromoteBenchmark(t *testing.T) {
 			cmd = exec.Command(crane, "copy", from, fmt.Sprintf("%s/dst-crane-%d/app:bench", p.Host(), round))
 		}
 		cmd.Env = append(os.Environ(), "HOME="+t.TempDir()) // no Docker config either way
+		reg0 := cpuOf(t, reg.Pid())
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		wall := time.Since(start)
+		regCPU := cpuOf(t, reg.Pid()) - reg0
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
 		}
@@ -103,7 +122,8 @@ func TestPromoteBenchmark(t *testing.T) {
 			}
 			t.Logf("%s trace:\n%s", tool, b.String())
 		}
-		return sample{wall: wall, sent: s.BytesIn, sentBody: s.BodyIn, requests: s.Requests}
+		return sample{wall: wall, sent: s.BytesIn, sentBody: s.BodyIn, requests: s.Requests,
+			toolCPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), regCPU: regCPU}
 	}
 
 	var slip, cr []sample
@@ -134,18 +154,21 @@ func TestPromoteBenchmark(t *testing.T) {
 			sent:     pick(func(s sample) int64 { return s.sent }),
 			sentBody: pick(func(s sample) int64 { return s.sentBody }),
 			requests: pick(func(s sample) int64 { return s.requests }),
+			// CPU in 10 ms ticks: the mean, not the median.
+			toolCPU: mean(ss, func(s sample) time.Duration { return s.toolCPU }),
+			regCPU:  mean(ss, func(s sample) time.Duration { return s.regCPU }),
 		}
 	}
 	ms, mc := med(slip), med(cr)
 	var b strings.Builder
 	fmt.Fprintf(&b, "image: %d layers, %d bytes (%.1f MiB), digest %s\n", layers, size, float64(size)/(1<<20), src.DigestStr())
 	fmt.Fprintf(&b, "rounds: %d, medians; registry: %s (distribution 2.8), same run; added round trip: %v\n", rounds, registrytest.DefaultBinary, rtt)
-	fmt.Fprintf(&b, "%-8s %12s %12s %10s %9s %10s\n", "tool", "wall", "bytes sent", "body sent", "requests", "% of image")
+	fmt.Fprintf(&b, "%-8s %12s %12s %10s %9s %10s %9s %12s\n", "tool", "wall", "bytes sent", "body sent", "requests", "% of image", "tool CPU", "registry CPU")
 	for _, row := range []struct {
 		name string
 		s    sample
 	}{{"slipway", ms}, {"crane", mc}} {
-		fmt.Fprintf(&b, "%-8s %12s %12d %10d %9d %9.4f%%\n", row.name, row.s.wall.Round(time.Millisecond), row.s.sent, row.s.sentBody, row.s.requests, 100*float64(row.s.sent)/float64(size))
+		fmt.Fprintf(&b, "%-8s %12s %12d %10d %9d %9.4f%% %9s %12s\n", row.name, row.s.wall.Round(time.Millisecond), row.s.sent, row.s.sentBody, row.s.requests, 100*float64(row.s.sent)/float64(size), row.s.toolCPU.Round(time.Millisecond), row.s.regCPU.Round(time.Millisecond))
 	}
 	fmt.Fprintf(&b, "wall time, slipway / crane: %.2f\n", float64(ms.wall)/float64(mc.wall))
 	fmt.Fprintf(&b, "all slipway walls: %v\nall crane walls:   %v\n", walls(slip), walls(cr))
@@ -159,6 +182,14 @@ func TestPromoteBenchmark(t *testing.T) {
 	if ms.wall > mc.wall {
 		t.Logf("NOTE: slipway's median wall time %v is above crane's %v", ms.wall, mc.wall)
 	}
+}
+
+func mean(ss []sample, f func(sample) time.Duration) time.Duration {
+	var sum time.Duration
+	for _, s := range ss {
+		sum += f(s)
+	}
+	return sum / time.Duration(len(ss))
 }
 
 func walls(ss []sample) []string {

@@ -98,6 +98,14 @@ func (r *Registry) Host() string { return r.host }
 // in-process registry (false).
 func (r *Registry) Real() bool { return r.real }
 
+// Pid is the docker-registry process's id; 0 for the in-process registry.
+func (r *Registry) Pid() int {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
+}
+
 // Ref returns Host()+"/"+path, e.g. r.Ref("app:v1").
 func (r *Registry) Ref(path string) string { return r.host + "/" + path }
 
