@@ -16,9 +16,12 @@ import (
 // sha256-<hex>.<suffix>.
 var cosignSuffixes = []string{"sig", "att", "sbom"}
 
-// pendingReferrer is a referrer to copy: res.Referrers[idx].
+// pendingReferrer is a referrer to copy: res.Referrers[idx], a referrer
+// of subject at depth (1: of the image or an index child).
 type pendingReferrer struct {
 	from, to name.Digest
+	subject  string
+	depth    int
 	idx      int
 }
 
@@ -31,20 +34,27 @@ type pendingSignature struct {
 
 // subjectPlan is what refers to one subject, found in the source.
 type subjectPlan struct {
-	refs []ReferrerResult
-	from []name.Digest // per refs entry; zero when nothing to do
-	sigs []TagResult
-	sigf []name.Digest // per sigs entry; zero when nothing to do
+	depth int       // 1 for the image's own referrers (or an index child's)
+	found []v1.Hash // every source referrer: the subjects of the next depth
+	refs  []ReferrerResult
+	from  []name.Digest // per refs entry; zero when nothing to do
+	sigs  []TagResult
+	sigf  []name.Digest // per sigs entry; zero when nothing to do
 }
+
+// maxReferrerDepth is how deep referrers of referrers are followed: an
+// image's SBOM is at depth 1, a signature on that SBOM at 2.
+const maxReferrerDepth = 4
 
 // planReferrers finds what refers to the source image, and to each child
 // of a source index, and is missing in the target: OCI referrers (the
-// referrers API, or the tag-schema fallback) and cosign-style tags. It
-// only reads. Referrers already in the target are left alone, so a rerun
-// writes nothing; a cosign tag the target already has with other content
-// is kept (it may hold signatures added there) and reported as Kept.
-// Referrers of referrers are not followed. It runs beside plan and keeps
-// its findings to itself until mergeReferrers.
+// referrers API, or the tag-schema fallback), their own referrers down to
+// maxReferrerDepth, and cosign-style tags of the image and its children.
+// It only reads. Referrers already in the target are left alone, so a
+// rerun writes nothing; a cosign tag the target already has with other
+// content is kept (it may hold signatures added there) and reported as
+// Kept. It runs beside plan and keeps its findings to itself until
+// mergeReferrers.
 func (p *promotion) planReferrers() error {
 	s, from, to := p.s, p.req.Source.Context(), p.req.To
 	if from.String() == to.String() {
@@ -60,19 +70,31 @@ func (p *promotion) planReferrers() error {
 			subjects = append(subjects, m.Digest)
 		}
 	}
-	plans := make([]subjectPlan, len(subjects))
-	g, _ := errgroup.WithContext(s.ctx)
-	g.SetLimit(s.c.jobs)
-	for i, h := range subjects {
-		g.Go(func() (err error) {
-			plans[i], err = p.planSubject(from, h, to)
+	for depth := 1; len(subjects) > 0; depth++ {
+		if depth > maxReferrerDepth {
+			s.c.log.Warn("referrers nested deeper than this are not copied", "depth", maxReferrerDepth, "source", p.req.Source.String())
+			break
+		}
+		plans := make([]subjectPlan, len(subjects))
+		g, _ := errgroup.WithContext(s.ctx)
+		g.SetLimit(s.c.jobs)
+		for i, h := range subjects {
+			g.Go(func() (err error) {
+				// cosign keeps its tags for images, not for referrers.
+				plans[i], err = p.planSubject(from, h, to, depth == 1)
+				plans[i].depth = depth
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
 			return err
-		})
+		}
+		subjects = nil
+		for _, sp := range plans {
+			subjects = append(subjects, sp.found...)
+		}
+		p.refPlans = append(p.refPlans, plans...)
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	p.refPlans = plans
 	return nil
 }
 
@@ -83,7 +105,7 @@ func (p *promotion) mergeReferrers() {
 	for _, sp := range p.refPlans {
 		for i, rr := range sp.refs {
 			if sp.from[i] != (name.Digest{}) {
-				p.refs = append(p.refs, pendingReferrer{from: sp.from[i], to: to.Digest(rr.Digest), idx: len(p.res.Referrers)})
+				p.refs = append(p.refs, pendingReferrer{from: sp.from[i], to: to.Digest(rr.Digest), subject: rr.Subject, depth: sp.depth, idx: len(p.res.Referrers)})
 			}
 			p.res.Referrers = append(p.res.Referrers, rr)
 		}
@@ -97,7 +119,7 @@ func (p *promotion) mergeReferrers() {
 	p.refPlans = nil
 }
 
-func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Repository) (subjectPlan, error) {
+func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Repository, cosign bool) (subjectPlan, error) {
 	s, dry := p.s, p.req.DryRun
 	var sp subjectPlan
 	var g errgroup.Group
@@ -115,6 +137,7 @@ func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Reposit
 			have[m.Digest] = true
 		}
 		for _, m := range srcRefs {
+			sp.found = append(sp.found, m.Digest)
 			rr := ReferrerResult{Digest: m.Digest.String(), ArtifactType: m.ArtifactType, Subject: h.String()}
 			var f name.Digest
 			switch {
@@ -129,9 +152,13 @@ func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Reposit
 		}
 		return nil
 	})
-	sigs := make([]*TagResult, len(cosignSuffixes))
-	sigf := make([]name.Digest, len(cosignSuffixes))
-	for i, suffix := range cosignSuffixes {
+	suffixes := cosignSuffixes
+	if !cosign {
+		suffixes = nil
+	}
+	sigs := make([]*TagResult, len(suffixes))
+	sigf := make([]name.Digest, len(suffixes))
+	for i, suffix := range suffixes {
 		g.Go(func() error {
 			tag := strings.Replace(h.String(), ":", "-", 1) + "." + suffix
 			cur, ok, err := s.lookup(from.Tag(tag))
@@ -168,20 +195,15 @@ func (p *promotion) planSubject(from name.Repository, h v1.Hash, to name.Reposit
 	return sp, nil
 }
 
-// applyReferrers copies what planReferrers found missing, after the image.
+// applyReferrers copies what planReferrers found missing, after the
+// image: depth by depth (a referrer after its subject), subjects side by
+// side, and one subject's referrers one after another: on a registry
+// without the referrers API each write reads and rewrites the subject's
+// fallback index, and two at once would lose one.
 func (p *promotion) applyReferrers() error {
 	s := p.s
 	g, _ := errgroup.WithContext(s.ctx)
 	g.SetLimit(s.c.jobs)
-	for _, r := range p.refs {
-		g.Go(func() error {
-			if err := s.copyManifest(r.from, r.to); err != nil {
-				return fmt.Errorf("copying referrer %s of %s: %w", r.from.DigestStr(), p.req.Source, err)
-			}
-			p.res.Referrers[r.idx].Action = Copied
-			return nil
-		})
-	}
 	for _, sig := range p.sigs {
 		g.Go(func() error {
 			desc, err := s.get(sig.from)
@@ -195,9 +217,45 @@ func (p *promotion) applyReferrers() error {
 			return nil
 		})
 	}
-	err := g.Wait()
+	err := p.copyReferrers()
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
 	p.refs, p.sigs = nil, nil
 	return err
+}
+
+func (p *promotion) copyReferrers() error {
+	s := p.s
+	for depth := 1; depth <= maxReferrerDepth; depth++ {
+		var order []string
+		bySubject := map[string][]pendingReferrer{}
+		for _, r := range p.refs {
+			if r.depth == depth {
+				if bySubject[r.subject] == nil {
+					order = append(order, r.subject)
+				}
+				bySubject[r.subject] = append(bySubject[r.subject], r)
+			}
+		}
+		g, _ := errgroup.WithContext(s.ctx)
+		g.SetLimit(s.c.jobs)
+		for _, subject := range order {
+			g.Go(func() error {
+				for _, r := range bySubject[subject] {
+					if err := s.copyManifest(r.from, r.to); err != nil {
+						return fmt.Errorf("copying referrer %s of %s: %w", r.from.DigestStr(), r.subject, err)
+					}
+					p.res.Referrers[r.idx].Action = Copied
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // copyDeps copies what src (absent at to, read from the repository from)

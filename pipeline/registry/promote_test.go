@@ -2,11 +2,13 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-ci/slipway/pipeline/registry/registrytest"
@@ -255,5 +257,57 @@ func TestCopyBlobsInFlight(t *testing.T) {
 				t.Errorf("%d blobs in flight at most, want %d", peak, tt.want)
 			}
 		})
+	}
+}
+
+// Every referrer arrives, however many share a subject (a registry without
+// the referrers API keeps them in one fallback index per subject), and so
+// do referrers of referrers (a signature on an SBOM).
+func TestPromoteManyReferrers(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	c := newTestClient(t)
+	ctx := ctxT(t)
+	for round := range 5 {
+		d := registrytest.PushImage(t, reg.Ref(fmt.Sprintf("ci/app:r%d", round)), rev("m"))
+		var sbom name.Digest
+		for i, at := range []string{"sbom", "provenance", "vuln", "sig", "vex"} {
+			r := registrytest.PushReferrer(t, d, "application/vnd.test."+at)
+			if i == 0 {
+				sbom = r
+			}
+		}
+		sig := registrytest.PushReferrer(t, sbom, "application/vnd.test.sbom-sig")
+		to := reg.Ref(fmt.Sprintf("prod/many%d", round))
+		p := registrytest.NewFaultProxy(t, reg.Host(), 1)
+		r := req(onHost(t, d, p.Host()), p.Host()+fmt.Sprintf("/prod/many%d", round), []string{"v1"}, nil, "")
+		res, err := c.Promote(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Referrers) != 6 || !slices.ContainsFunc(res.Referrers, func(rr ReferrerResult) bool {
+			return rr.Digest == sig.DigestStr() && rr.Subject == sbom.DigestStr() && rr.Action == Copied
+		}) {
+			t.Fatalf("round %d: referrers %+v", round, res.Referrers)
+		}
+		for subject, want := range map[string]int{d.DigestStr(): 6, sbom.DigestStr(): 1} { // 5 and the record; the signature
+			refs, err := remote.Referrers(mustDigest(t, to+"@"+subject))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, _ := refs.IndexManifest(); len(m.Manifests) != want {
+				t.Fatalf("round %d: %d referrers of %s in the target, want %d (%v)", round, len(m.Manifests), subject, want, res.Lines())
+			}
+		}
+		if _, err := remote.Head(mustDigest(t, to+"@"+sig.DigestStr())); err != nil {
+			t.Fatalf("round %d: the SBOM's signature was not copied: %v", round, err)
+		}
+		before := writes(p)
+		if _, err := c.Promote(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if n := writes(p) - before; n != 0 {
+			t.Fatalf("round %d: rerun wrote %d requests", round, n)
+		}
 	}
 }
