@@ -477,10 +477,12 @@ func readPromotion(ctx context.Context, p *dagger.SlipwayPromotion) (*promotion,
 }
 
 // expectPublished checks that the candidate of step was published once,
-// under its immutable tag, and returns its digest.
+// under the staging tag slipway-publish (the engine is never given an
+// immutable tag), and tagged with its immutable tag by digest; it returns
+// its digest.
 func (p *promotion) expectPublished(s scenario, step string) (string, error) {
 	tag := "sha-" + s.revision(step)[:7]
-	prefix := repository + ":" + tag + "@sha256:"
+	prefix := repository + ":slipway-publish@sha256:"
 	if !strings.HasPrefix(p.Published, prefix) {
 		return "", fmt.Errorf("published %q, want %s<digest>", p.Published, prefix)
 	}

@@ -204,6 +204,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`line 2: tags.immutable[0]: "release" has no placeholder: an immutable tag can be written only once`}},
 		{"floating bad tag", "tags:\n  floating: [\".hidden\"]\n",
 			[]string{`line 2: tags.floating[0]: ".hidden" is not a valid tag`}},
+		{"floating reserved tag", "tags:\n  floating: [stable, slipway-publish]\n",
+			[]string{`line 2: tags.floating[1]: "slipway-publish" is reserved for Slipway (slipway-lease, slipway-publish) or OCI tooling (sha256-<hex>)`}},
 		{"duplicate key", "gate:\n  mode: strict\n  mode: strict\n",
 			[]string{`line 3: gate.mode: duplicate key (first at line 2)`}},
 		{"bool", "test: {failFast: 1}\n",

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway-ci/slipway/pipeline/gitctx"
+	"github.com/slipway-ci/slipway/pipeline/registry"
 )
 
 // Validate reports every problem of c (Load already ran it). The error is an
@@ -349,6 +350,8 @@ func (v *validator) templates(p string, list []string, immutable bool) {
 			v.add(ip, "%q is not a valid tag", t)
 		case slices.Index(list, t) < i:
 			v.add(ip, "duplicate tag %q", t)
+		case registry.IsInternalTag(filled):
+			v.add(ip, "%q is reserved for Slipway (%s, %s) or OCI tooling (sha256-<hex>)", t, registry.LeaseTag, registry.PublishTag)
 		case immutable && filled == t:
 			v.add(ip, "%q has no placeholder: an immutable tag can be written only once", t)
 		case immutable:

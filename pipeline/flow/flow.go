@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ci/slipway/pipeline/config"
@@ -192,9 +193,9 @@ func (p *Promotion) Markdown() string {
 
 // Promote runs the whole promotion: resolve the baseline once, test (and
 // scan, unless the scan mode is off) the candidate and the baseline, all in
-// parallel, gate, publish the candidate once under its first immutable
-// tag, then promote it by digest with the other tags, moving floating tags
-// only from the baseline digest that was tested.
+// parallel, gate, publish the candidate once (under the staging tag, see
+// runplan.PublishRef), then promote it by digest with its immutable tags,
+// moving floating tags only from the baseline digest that was tested.
 func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	p := o.Plan
 	if !o.DryRun {
@@ -266,7 +267,6 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Published, out.Reused = published, reused
 	src, err := o.Registry.ParseDigest(o.registryRef(published))
 	if err != nil {
 		return out, fmt.Errorf("publishing %s: the engine returned %q: %w", ref, published, err)
@@ -283,23 +283,51 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	if p.MovesFloating() {
 		floating = p.Floating()
 	}
-	out.Result, err = o.Registry.Promote(ctx, registry.PromoteRequest{
-		Source:   src,
-		To:       to,
-		Tags:     p.Immutable(),
-		Floating: floating,
-		Expect:   expect,
-		Record: registry.PromotionRecord{
-			Decision: registry.DecisionPass,
-			Revision: p.Context.Revision,
-			RunID:    p.Context.RunID,
-			Time:     o.Now,
-		},
-	})
+	promote := func(src name.Digest) (*registry.PromoteResult, error) {
+		return o.Registry.Promote(ctx, registry.PromoteRequest{
+			Source:   src,
+			To:       to,
+			Tags:     p.Immutable(),
+			Floating: floating,
+			Expect:   expect,
+			Record: registry.PromotionRecord{
+				Decision: registry.DecisionPass,
+				Revision: p.Context.Revision,
+				RunID:    p.Context.RunID,
+				Time:     o.Now,
+			},
+		})
+	}
+	out.Result, err = promote(src)
+	if holder, ok := o.sameRevision(ctx, err); ok {
+		// Another run of this revision (a re-run, or a tag push beside a
+		// branch push) published and tagged first: promote its image, as a
+		// re-run would.
+		published, reused, src = p.Repository+"@"+holder.DigestStr(), true, holder
+		out.Result, err = promote(src)
+	}
+	out.Published, out.Reused = published, reused
 	if err != nil {
 		return out, fmt.Errorf("promoting %s: %w", published, err)
 	}
 	return out, nil
+}
+
+// sameRevision reports the image an immutable tag refused a promotion for,
+// when that image was built from this plan's revision.
+func (o PromoteOptions) sameRevision(ctx context.Context, err error) (name.Digest, bool) {
+	var te *registry.TagExistsError
+	if !errors.As(err, &te) {
+		return name.Digest{}, false
+	}
+	holder, perr := o.Registry.ParseDigest(o.registryRef(o.Plan.Repository) + "@" + te.Current)
+	if perr != nil {
+		return name.Digest{}, false
+	}
+	if _, verr := o.Registry.Verify(ctx, holder.String(), registry.VerifyOptions{Revision: o.Plan.Context.Revision}); verr != nil {
+		return name.Digest{}, false
+	}
+	return holder, true
 }
 
 // scanImage scans a target through the engine and reads Trivy's report.
@@ -318,13 +346,14 @@ func (o PromoteOptions) scanImage(ctx context.Context, t Target) (*scan.Report, 
 	return nil, fmt.Errorf("scanning the %s: %s", t.Role, msg)
 }
 
-// publishOnce publishes the candidate under ref, its first immutable tag.
-// The engine's publish overwrites a tag, and an immutable tag is never
-// overwritten: when ref exists already, an image built from the same
-// revision (a re-run: the created and run-id labels make each run's digest
-// new) is promoted as it is, and one from another revision is refused.
+// publishOnce publishes the candidate under ref (the staging tag, see
+// runplan.PublishRef) unless a run of this revision did already: the
+// created and run-id labels make each run's digest new, so when the first
+// immutable tag exists, an image built from the same revision there (a
+// re-run) is promoted as it is, and one from another revision is refused.
 func publishOnce(ctx context.Context, o PromoteOptions, ref string) (published string, reused bool, err error) {
-	d, err := o.Registry.Resolve(ctx, o.registryRef(ref))
+	first := o.Plan.Repository + ":" + o.Plan.Immutable()[0]
+	d, err := o.Registry.Resolve(ctx, o.registryRef(first))
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		published, err := o.Engine.Publish(ctx, ref)
@@ -333,17 +362,17 @@ func publishOnce(ctx context.Context, o PromoteOptions, ref string) (published s
 		}
 		return published, false, nil
 	case err != nil:
-		return "", false, fmt.Errorf("publishing %s: %w", ref, err)
+		return "", false, fmt.Errorf("publishing %s: %w", first, err)
 	}
-	existing := ref + "@" + d.DigestStr()
+	existing := first + "@" + d.DigestStr()
 	_, err = o.Registry.Verify(ctx, o.registryRef(existing), registry.VerifyOptions{Revision: o.Plan.Context.Revision})
 	switch {
 	case err == nil:
 		return existing, true, nil
 	case errors.Is(err, registry.ErrVerifyMismatch):
-		return "", false, fmt.Errorf("publishing %s: %w: it holds %s, which is not this revision's image (%v)", ref, registry.ErrTagExists, d.DigestStr(), err)
+		return "", false, fmt.Errorf("publishing %s: %w: it holds %s, which is not this revision's image (%v)", first, registry.ErrTagExists, d.DigestStr(), err)
 	default:
-		return "", false, fmt.Errorf("publishing %s: checking the image already there: %w", ref, err)
+		return "", false, fmt.Errorf("publishing %s: checking the image already there: %w", first, err)
 	}
 }
 

@@ -335,3 +335,77 @@ func TestPromoteRerun(t *testing.T) {
 		})
 	}
 }
+
+// racingEngine publishes like testEngine, then lets another run of the
+// pipeline tag its own image first (race), as a branch push and a tag push
+// of one commit do when both pass their gates at once.
+type racingEngine struct {
+	*testEngine
+	race func()
+}
+
+func (e *racingEngine) Publish(ctx context.Context, ref string) (string, error) {
+	d, err := e.testEngine.Publish(ctx, ref)
+	e.race()
+	return d, err
+}
+
+// TestPromoteConcurrentRun: the engine publishes under the staging tag,
+// never an immutable tag, so a run that loses the race for sha-abc1234
+// never overwrites it. When the winner built the same revision, the loser
+// promotes the winner's image (as a re-run would); another revision's
+// image is refused with stable untouched.
+func TestPromoteConcurrentRun(t *testing.T) {
+	pass := ExecResult{Files: map[string]string{"/out/junit.xml": junit(map[string]bool{"TestA": true})}}
+	tests := []struct {
+		name       string
+		winnerRev  string
+		wantErr    error
+		wantReused bool
+	}{
+		{name: "same revision: the winner's image is promoted", winnerRev: rev, wantReused: true},
+		{name: "another revision: refused", winnerRev: "1111111111222222222233333333334444444444", wantErr: registry.ErrTagExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := registrytest.New(t)
+			repo := reg.Ref("acme/app")
+			base := registrytest.PushImage(t, repo+":stable", registrytest.ImageSpec{}).DigestStr()
+			plan, err := runplan.New(testConfig(repo), gitctx.Context{Revision: rev, RunID: "44"}, time.Now(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var winner string
+			eng := &racingEngine{
+				testEngine: &testEngine{t: t, results: func(string, string, int) (ExecResult, error) { return pass, nil }},
+				race: func() {
+					winner = registrytest.PushImage(t, repo+":sha-abc1234", registrytest.ImageSpec{Labels: map[string]string{registry.RevisionLabel: tt.winnerRev}}).DigestStr()
+				},
+			}
+			client, err := registry.New(registry.WithFastBackoff())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Promote(context.Background(), PromoteOptions{Plan: plan, Test: testConfig(repo).Test, Registry: client, Engine: eng, Now: time.Now()})
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("Promote() error = %v, want %v", err, tt.wantErr)
+			}
+			if !slices.Equal(eng.published, []string{repo + ":" + registry.PublishTag}) {
+				t.Errorf("published %v, want only the staging tag", eng.published)
+			}
+			if d, _ := registrytest.Head(t, repo+":sha-abc1234"); d.DigestStr() != winner {
+				t.Errorf("sha-abc1234 = %s, want the winner's %s untouched", d.DigestStr(), winner)
+			}
+			wantStable := base
+			if tt.wantReused {
+				wantStable = winner
+			}
+			if d, _ := registrytest.Head(t, repo+":stable"); d.DigestStr() != wantStable {
+				t.Errorf("stable = %s, want %s", d.DigestStr(), wantStable)
+			}
+			if out.Reused != tt.wantReused {
+				t.Errorf("reused %v, want %v", out.Reused, tt.wantReused)
+			}
+		})
+	}
+}

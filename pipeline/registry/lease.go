@@ -51,6 +51,15 @@ import (
 // treat it as one (IsInternalTag).
 const LeaseTag = "slipway-lease"
 
+// PublishTag is where a run's engine publishes its candidate before
+// Promote writes the candidate's immutable tags by digest: a staging tag
+// every run overwrites (only the digest the publish returns counts, and
+// an image stays in the repository when the tag moves on). An engine's
+// publish overwrites the tag it is given, and an immutable tag must never
+// be overwritten, so the engine is never given one. It is Slipway's, like
+// LeaseTag (IsInternalTag).
+const PublishTag = "slipway-publish"
+
 // LeaseArtifactType is the artifact type of a lease manifest.
 const LeaseArtifactType = "application/vnd.slipway.lease.v1+json"
 
@@ -62,10 +71,11 @@ const (
 )
 
 // IsInternalTag reports tags Slipway or OCI tooling keep for themselves:
-// the lease, referrers tag-schema indexes (sha256-<hex>) and cosign's
-// signature, attestation and SBOM tags (sha256-<hex>.sig|att|sbom).
+// the lease, the publish tag, referrers tag-schema indexes (sha256-<hex>)
+// and cosign's signature, attestation and SBOM tags
+// (sha256-<hex>.sig|att|sbom).
 func IsInternalTag(tag string) bool {
-	if tag == LeaseTag {
+	if tag == LeaseTag || tag == PublishTag {
 		return true
 	}
 	rest, ok := strings.CutPrefix(tag, "sha256-")

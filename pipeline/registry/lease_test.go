@@ -111,7 +111,7 @@ func TestIsInternalTag(t *testing.T) {
 	t.Parallel()
 	h := zeroDigest[7:]
 	for tag, want := range map[string]bool{
-		LeaseTag: true, "sha256-" + h: true, "sha256-" + h + ".sig": true, "sha256-" + h + ".att": true,
+		LeaseTag: true, PublishTag: true, "sha256-" + h: true, "sha256-" + h + ".sig": true, "sha256-" + h + ".att": true,
 		"stable": false, "sha256-abc": false, "sha256-" + h + "x": false, "sha-" + h: false,
 	} {
 		if got := IsInternalTag(tag); got != want {

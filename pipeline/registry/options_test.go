@@ -146,6 +146,7 @@ func TestValidate(t *testing.T) {
 	tests := map[string]func(r *PromoteRequest){
 		"bad tag":            func(r *PromoteRequest) { r.Tags = []string{"-x"} },
 		"reserved lease tag": func(r *PromoteRequest) { r.Tags = []string{LeaseTag} },
+		"reserved publish":   func(r *PromoteRequest) { r.Floating = []string{PublishTag} },
 		"reserved fallback":  func(r *PromoteRequest) { r.Floating = []string{"sha256-" + zeroDigest[7:]} },
 		"duplicate tag":      func(r *PromoteRequest) { r.Tags = []string{"stable"} },
 		"floating no expect": func(r *PromoteRequest) { r.Expect = "" },

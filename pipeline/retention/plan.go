@@ -252,6 +252,8 @@ func (s *state) decideTags(digests []v1.Hash, in Inputs) {
 			switch pat, prot := s.p.protectedBy(t); {
 			case t == registry.LeaseTag:
 				s.tagOK[t] = Reason{Code: KeptInternal, Text: fmt.Sprintf("%s is Slipway's promotion lease, never a rule's to delete", t)}
+			case t == registry.PublishTag:
+				s.tagOK[t] = Reason{Code: KeptInternal, Text: fmt.Sprintf("%s is where Slipway's engine publishes candidates, never a rule's to delete", t)}
 			case s.p.isFloating(t):
 				s.tagOK[t] = Reason{Code: KeptFloating, Text: fmt.Sprintf("%s is a floating tag", t)}
 			case inUseT[t]:

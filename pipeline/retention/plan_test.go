@@ -91,14 +91,15 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 		{
-			name: "the promotion lease is never a rule's to delete",
+			name: "the promotion lease and the publish tag are never a rule's to delete",
 			setup: func(b *memBackend) {
 				b.tag("slipway-lease", b.add("lease", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
+				b.tag("slipway-publish", b.add("staged", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
 				b.tag("old-abcdef0", b.add("old", types.OCIManifestSchema1, ago(now, 90*day, label)), Age{})
 			},
 			policy: config.Retention{Rules: []config.Rule{{Name: "everything", Match: `.`, OlderThan: config.Duration(day)}}},
 			gone:   []string{"old-abcdef0"},
-			kept:   []string{"slipway-lease"},
+			kept:   []string{"slipway-lease", "slipway-publish"},
 		},
 		{
 			name: "keep newest N, unknown age and minAge",

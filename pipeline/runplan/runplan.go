@@ -16,6 +16,7 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/gitctx"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/registry"
 )
 
 // EphemeralRepository receives promoted images when the config names no
@@ -117,14 +118,15 @@ func (p *Plan) names(immutable bool) []string {
 	return out
 }
 
-// PublishRef is where the candidate is published once, before the registry
-// promotion copies it by digest to its other tags: the first immutable tag.
+// PublishRef is where the engine publishes the candidate, once, before
+// the registry promotion writes its tags by digest: the repository's
+// staging tag registry.PublishTag, never an immutable tag (an engine's
+// publish overwrites). A run needs an immutable tag all the same.
 func (p *Plan) PublishRef() (string, error) {
-	imm := p.Immutable()
-	if len(imm) == 0 {
+	if len(p.Immutable()) == 0 {
 		return "", fmt.Errorf("no immutable tag for this run: give a revision (--revision) so sha-{sha7} can be written, or add a template to tags.immutable")
 	}
-	return p.Repository + ":" + imm[0], nil
+	return p.Repository + ":" + registry.PublishTag, nil
 }
 
 // RegistryHost is the registry of Repository (e.g. ghcr.io), for credentials.
