@@ -11,6 +11,8 @@
 # the round trip to a hosted registry.
 #
 # Usage: ci/bench/promote/run.sh        (from anywhere in the repository)
+#        BENCH_TRACE=1 ci/bench/promote/run.sh   also prints each tool's requests
+#        of the first round, with their start and end times
 # Needs: go, /usr/bin/docker-registry; crane v0.22.0 is installed if absent.
 set -euo pipefail
 
@@ -40,5 +42,5 @@ for rtt in 0 "${BENCH_RTT_MS:-20}"; do
 		exit 1
 	}
 	echo
-	cat "$work/result.txt"
+	if [ -n "${BENCH_TRACE:-}" ]; then cat "$work/log"; else cat "$work/result.txt"; fi
 done
