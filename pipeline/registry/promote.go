@@ -512,18 +512,13 @@ func (p *promotion) startRecord() {
 				return err
 			}
 		}
-		d, err := func() (name.Digest, error) {
-			// Where the registry has no referrers API, ggcr follows the
-			// record's write with a read of the tag-schema index, then
-			// writes it: that read goes out beside the record's write.
-			if drop := p.s.readAheadFallback(p.req.To.Digest(p.subject.Digest.String())); drop != nil {
-				defer drop()
-			}
-			return p.s.putRecord(p.req.To, p.subject, p.rec)
-		}()
-		if err == nil {
-			err = p.s.listRecord(p.req.To, p.subject, p.rec, d)
+		// Where the registry has no referrers API, ggcr follows the
+		// record's write with a read of the tag-schema index, then writes
+		// it: that read goes out beside the record's write instead.
+		if drop := p.s.readAheadFallback(p.req.To.Digest(p.subject.Digest.String())); drop != nil {
+			defer drop()
 		}
+		d, err := p.s.putRecord(p.req.To, p.subject, p.rec)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -207,41 +206,6 @@ func (s *session) putRecord(repo name.Repository, subject v1.Descriptor, rec Pro
 		return name.Digest{}, fmt.Errorf("writing promotion record: %w", err)
 	}
 	return d, nil
-}
-
-// listRecord makes sure the record d is among subject's referrers in
-// repo. Where the registry has no referrers API, ggcr adds a referrer by
-// reading the subject's fallback index, adding to it and writing it back,
-// and a record another run added at the same moment (two runs of one
-// commit promoting one image) can replace ours: listRecord reads the index
-// back and writes the record again (which adds it again) while it is
-// missing. A referrers API keeps its list itself: nothing to do there.
-func (s *session) listRecord(repo name.Repository, subject v1.Descriptor, rec PromotionRecord, d name.Digest) error {
-	if !s.tr.knowsNoReferrers(repo.RegistryStr()) {
-		return nil
-	}
-	sd := repo.Digest(subject.Digest.String())
-	const tries = 4
-	for try := 1; ; try++ {
-		refs, err := s.referrers(sd)
-		if err != nil {
-			return fmt.Errorf("reading back promotion record %s: %w", d.DigestStr(), err)
-		}
-		if slices.ContainsFunc(refs, func(r v1.Descriptor) bool { return r.Digest.String() == d.DigestStr() }) {
-			return nil
-		}
-		if try == tries {
-			return fmt.Errorf("promotion record %s is not among the referrers of %s after %d writes: another writer keeps replacing the fallback index", d.DigestStr(), sd, tries)
-		}
-		s.c.log.Warn("promotion record missing from the referrers fallback index (a concurrent writer replaced it); writing it again", "record", d.String())
-		// Apart from the other writer, which may be doing the same.
-		if err := sleep(s.ctx, time.Duration(5+mathrand.IntN(20*try))*time.Millisecond); err != nil {
-			return err
-		}
-		if _, err := s.putRecord(repo, subject, rec); err != nil {
-			return err
-		}
-	}
 }
 
 // ReadPromotionRecords returns the promotion records that refer to d,
