@@ -298,13 +298,20 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 			},
 		})
 	}
-	out.Result, err = promote(src)
+	if reused {
+		err = settleReuse(ctx)
+	}
+	if err == nil {
+		out.Result, err = promote(src)
+	}
 	if holder, ok := o.sameRevision(ctx, err); ok {
 		// Another run of this revision (a re-run, or a tag push beside a
-		// branch push) published and tagged first: promote its image, as a
-		// re-run would.
+		// branch push) published and tagged or moved stable first: promote
+		// its image, as a re-run would.
 		published, reused, src = p.Repository+"@"+holder.DigestStr(), true, holder
-		out.Result, err = promote(src)
+		if err = settleReuse(ctx); err == nil {
+			out.Result, err = promote(src)
+		}
 	}
 	out.Published, out.Reused = published, reused
 	if err != nil {
@@ -313,14 +320,40 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	return out, nil
 }
 
-// sameRevision reports the image an immutable tag refused a promotion for,
-// when that image was built from this plan's revision.
+// reuseSettle is how long a run waits before promoting an image another
+// run of its revision published and tagged: that run may still be writing
+// its promotion record, and where the registry has no referrers API a
+// digest's records share one fallback index, which each writer reads,
+// changes and writes back; two writers at once would lose one record.
+var reuseSettle = 2 * time.Second
+
+func settleReuse(ctx context.Context) error {
+	t := time.NewTimer(reuseSettle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sameRevision reports the image a promotion was refused for, when it was
+// built from this plan's revision: the image an immutable tag holds, or a
+// floating tag moved to since the baseline was tested.
 func (o PromoteOptions) sameRevision(ctx context.Context, err error) (name.Digest, bool) {
+	var current string
 	var te *registry.TagExistsError
-	if !errors.As(err, &te) {
+	var be *registry.BaselineMovedError
+	switch {
+	case errors.As(err, &te):
+		current = te.Current
+	case errors.As(err, &be):
+		current = be.Current
+	default:
 		return name.Digest{}, false
 	}
-	holder, perr := o.Registry.ParseDigest(o.registryRef(o.Plan.Repository) + "@" + te.Current)
+	holder, perr := o.Registry.ParseDigest(o.registryRef(o.Plan.Repository) + "@" + current)
 	if perr != nil {
 		return name.Digest{}, false
 	}

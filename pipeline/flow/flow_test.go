@@ -409,3 +409,63 @@ func TestPromoteConcurrentRun(t *testing.T) {
 		})
 	}
 }
+
+// TestPromoteTwoRunsOfOneCommit runs two whole promotions of one revision
+// at once (a branch push and a tag push), 3 rounds: both succeed, one
+// image carries the immutable tag and stable, and it carries both runs'
+// promotion records (the run that reuses the other's image waits for the
+// other's record before writing its own into the same fallback index).
+func TestPromoteTwoRunsOfOneCommit(t *testing.T) {
+	pass := ExecResult{Files: map[string]string{"/out/junit.xml": junit(map[string]bool{"TestA": true})}}
+	reg := registrytest.New(t)
+	client, err := registry.New(registry.WithFastBackoff(), registry.WithLease(100*time.Millisecond, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		repo := reg.Ref(fmt.Sprintf("acme/app%d", round))
+		registrytest.PushImage(t, repo+":stable", registrytest.ImageSpec{})
+		var outs [2]*Promotion
+		var errs [2]error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			plan, err := runplan.New(testConfig(repo), gitctx.Context{Revision: rev, RunID: fmt.Sprint(i + 1)}, time.Now(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng := &testEngine{t: t, results: func(string, string, int) (ExecResult, error) { return pass, nil }}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				outs[i], errs[i] = Promote(context.Background(), PromoteOptions{Plan: plan, Test: testConfig(repo).Test, Registry: client, Engine: eng, Now: time.Now()})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: run %d: %v", round, i+1, err)
+			}
+		}
+		if outs[0].Reused == outs[1].Reused {
+			t.Fatalf("round %d: reused %v and %v, want exactly one run reusing the other's image", round, outs[0].Reused, outs[1].Reused)
+		}
+		sha, _ := registrytest.Head(t, repo+":sha-abc1234")
+		if stable, _ := registrytest.Head(t, repo+":stable"); stable.DigestStr() != sha.DigestStr() {
+			t.Fatalf("round %d: stable %s, sha-abc1234 %s", round, stable.DigestStr(), sha.DigestStr())
+		}
+		recs, err := client.ReadPromotionRecords(context.Background(), sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := map[string]bool{}
+		for _, r := range recs {
+			runs[r.RunID] = true
+		}
+		if !runs["1"] || !runs["2"] {
+			t.Fatalf("round %d: records of runs %v on %s, want runs 1 and 2", round, runs, sha.DigestStr())
+		}
+	}
+}
