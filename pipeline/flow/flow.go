@@ -328,14 +328,10 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 var reuseSettle = 2 * time.Second
 
 func settleReuse(ctx context.Context) error {
-	t := time.NewTimer(reuseSettle)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	wait, cancel := context.WithTimeout(ctx, reuseSettle)
+	defer cancel()
+	<-wait.Done()
+	return ctx.Err()
 }
 
 // sameRevision reports the image a promotion was refused for, when it was

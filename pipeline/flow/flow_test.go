@@ -319,20 +319,28 @@ func TestPromoteRerun(t *testing.T) {
 			if len(eng.published) != 0 {
 				t.Errorf("published %v: an existing immutable tag must never be overwritten", eng.published)
 			}
-			if d, _ := registrytest.Head(t, repo+":sha-abc1234"); d.DigestStr() != prev {
-				t.Errorf("sha-abc1234 = %s, want %s untouched", d.DigestStr(), prev)
-			}
-			wantStable := base
-			if tt.wantReused {
-				wantStable = prev
-			}
-			if d, _ := registrytest.Head(t, repo+":stable"); d.DigestStr() != wantStable {
-				t.Errorf("stable = %s, want %s", d.DigestStr(), wantStable)
-			}
-			if out.Reused != tt.wantReused {
-				t.Errorf("reused %v, want %v", out.Reused, tt.wantReused)
-			}
+			checkTagged(t, repo, out, prev, base, tt.wantReused)
 		})
+	}
+}
+
+// checkTagged checks what a promotion over an image already at
+// sha-abc1234 (held) left: that tag untouched; stable on held when the run
+// reused it, else still on base.
+func checkTagged(t *testing.T, repo string, out *Promotion, held, base string, reused bool) {
+	t.Helper()
+	if d, _ := registrytest.Head(t, repo+":sha-abc1234"); d.DigestStr() != held {
+		t.Errorf("sha-abc1234 = %s, want %s untouched", d.DigestStr(), held)
+	}
+	wantStable := base
+	if reused {
+		wantStable = held
+	}
+	if d, _ := registrytest.Head(t, repo+":stable"); d.DigestStr() != wantStable {
+		t.Errorf("stable = %s, want %s", d.DigestStr(), wantStable)
+	}
+	if out.Reused != reused {
+		t.Errorf("reused %v, want %v", out.Reused, reused)
 	}
 }
 
@@ -393,19 +401,7 @@ func TestPromoteConcurrentRun(t *testing.T) {
 			if !slices.Equal(eng.published, []string{repo + ":" + registry.PublishTag}) {
 				t.Errorf("published %v, want only the staging tag", eng.published)
 			}
-			if d, _ := registrytest.Head(t, repo+":sha-abc1234"); d.DigestStr() != winner {
-				t.Errorf("sha-abc1234 = %s, want the winner's %s untouched", d.DigestStr(), winner)
-			}
-			wantStable := base
-			if tt.wantReused {
-				wantStable = winner
-			}
-			if d, _ := registrytest.Head(t, repo+":stable"); d.DigestStr() != wantStable {
-				t.Errorf("stable = %s, want %s", d.DigestStr(), wantStable)
-			}
-			if out.Reused != tt.wantReused {
-				t.Errorf("reused %v, want %v", out.Reused, tt.wantReused)
-			}
+			checkTagged(t, repo, out, winner, base, tt.wantReused)
 		})
 	}
 }
