@@ -174,26 +174,8 @@ func (t *SlipwayTests) Test(ctx context.Context) error {
 // +check
 // +cache="session"
 func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
-	s, err := newScenario(ctx, "better")
+	s, _, cand, err := promotePassing(ctx, "better", "fixed", "fixed")
 	if err != nil {
-		return err
-	}
-	baseline, err := s.promoteBaseline(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := s.promoteCandidate(ctx, "fixed")
-	if err != nil {
-		return err
-	}
-	cand, err := p.expectPromoted(s, baseline)
-	if err != nil {
-		return err
-	}
-	if err := p.expectReason("fixed", "e2e", "checkout", false); err != nil {
-		return err
-	}
-	if err := s.expectStable(ctx, cand); err != nil {
 		return err
 	}
 
@@ -230,23 +212,8 @@ func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
 // +check
 // +cache="session"
 func (t *SlipwayTests) PromoteEqual(ctx context.Context) error {
-	s, err := newScenario(ctx, "equal")
+	_, p, _, err := promotePassing(ctx, "equal", "base", "known-failure")
 	if err != nil {
-		return err
-	}
-	baseline, err := s.promoteBaseline(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := s.promoteCandidate(ctx, "base")
-	if err != nil {
-		return err
-	}
-	cand, err := p.expectPromoted(s, baseline)
-	if err != nil {
-		return err
-	}
-	if err := p.expectReason("known-failure", "e2e", "checkout", false); err != nil {
 		return err
 	}
 	for _, r := range p.Decision.Reasons {
@@ -254,7 +221,34 @@ func (t *SlipwayTests) PromoteEqual(ctx context.Context) error {
 			return fmt.Errorf("blocking reason %s %s %s in a passing decision", r.Kind, r.Cell, r.Case)
 		}
 	}
-	return s.expectStable(ctx, cand)
+	return nil
+}
+
+// promotePassing promotes the sample app's candidate over a fresh
+// baseline in scenario name, and expects a no-regression pass that
+// reports kind for the e2e checkout case and moves the floating tag to
+// the candidate, whose digest it returns.
+func promotePassing(ctx context.Context, name, candidate, kind string) (scenario, *promotion, string, error) {
+	s, err := newScenario(ctx, name)
+	if err != nil {
+		return s, nil, "", err
+	}
+	baseline, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return s, nil, "", err
+	}
+	p, err := s.promoteCandidate(ctx, candidate)
+	if err != nil {
+		return s, nil, "", err
+	}
+	cand, err := p.expectPromoted(s, baseline)
+	if err != nil {
+		return s, p, "", err
+	}
+	if err := p.expectReason(kind, "e2e", "checkout", false); err != nil {
+		return s, p, "", err
+	}
+	return s, p, cand, s.expectStable(ctx, cand)
 }
 
 // PromoteWorse promotes a candidate that breaks a case the baseline
