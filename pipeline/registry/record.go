@@ -220,7 +220,11 @@ func (c *Client) ReadPromotionRecords(ctx context.Context, d name.Digest) ([]Pro
 }
 
 func (s *session) readRecords(d name.Digest) ([]PromotionRecord, error) {
-	idx, err := remote.Referrers(d, s.opts(remote.WithFilter("artifactType", ArtifactType))...)
+	// No artifactType filter: some registries list a referrer under its
+	// config's media type (OCI 1.1 says its artifactType, which ours set;
+	// go-containerregistry's own registry says the config's), so both are
+	// read, and readRecord checks what the manifest says.
+	idx, err := remote.Referrers(d, s.opts()...)
 	if err != nil {
 		return nil, fmt.Errorf("listing referrers of %s: %w", d, err)
 	}
@@ -231,12 +235,15 @@ func (s *session) readRecords(d name.Digest) ([]PromotionRecord, error) {
 	repo := d.Context()
 	var recs []PromotionRecord
 	for _, desc := range im.Manifests {
-		if desc.ArtifactType != ArtifactType {
+		if desc.ArtifactType != ArtifactType && desc.ArtifactType != string(emptyMediaType) {
 			continue
 		}
 		rd := repo.Digest(desc.Digest.String())
 		rec, err := s.readRecord(rd, d)
 		if err != nil {
+			if errors.Is(err, errNotRecord) {
+				continue // another tool's artifact with an empty config
+			}
 			if errors.Is(err, ErrVerifyMismatch) || isNotFoundErr(err) {
 				s.c.log.Warn("skipping promotion record", "record", rd.String(), "reason", err.Error())
 				continue
@@ -248,6 +255,9 @@ func (s *session) readRecords(d name.Digest) ([]PromotionRecord, error) {
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) })
 	return recs, nil
 }
+
+// errNotRecord: a referrer that is not a promotion record.
+var errNotRecord = errors.New("not a promotion record")
 
 func isNotFoundErr(err error) bool {
 	return err != nil && (isNotFound(err) || errors.Is(err, ErrNotFound))
@@ -262,7 +272,10 @@ func (s *session) readRecord(rd, subject name.Digest) (PromotionRecord, error) {
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 		return PromotionRecord{}, mismatch(rd.String(), "record manifest does not parse: %v", err)
 	}
-	if m.ArtifactType != ArtifactType || m.Subject == nil || m.Subject.Digest.String() != subject.DigestStr() {
+	if m.ArtifactType != ArtifactType {
+		return PromotionRecord{}, errNotRecord
+	}
+	if m.Subject == nil || m.Subject.Digest.String() != subject.DigestStr() {
 		return PromotionRecord{}, mismatch(rd.String(), "not a %s record of %s", ArtifactType, subject.DigestStr())
 	}
 	rec, err := recordFromAnnotations(m.Annotations)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,8 +31,17 @@ type options struct {
 	transport http.RoundTripper
 	remote    []remote.Option
 	records   RecordReader
-	referrers bool
+	referrers referrersMode
 }
+
+// referrersMode says when Facts asks the referrers API.
+type referrersMode int
+
+const (
+	referrersAuto referrersMode = iota // where the registry has it (probed once)
+	referrersOn
+	referrersOff
+)
 
 // Option configures a backend.
 type Option func(*options) error
@@ -88,26 +98,46 @@ func WithRecords(r RecordReader) Option {
 	}
 }
 
-// WithReferrersAPI also asks the referrers API of every manifest (one more
-// request per digest). Default off: referrers are found through the
-// sha256-<hex> fallback tags, which is what registries without the API
-// (distribution 2.8) and ggcr's writes on them use.
+// WithReferrersAPI says whether Facts asks the referrers API of every
+// manifest (one request per digest): true always, false never (referrers
+// are then found only through the sha256-<hex> fallback tags, which is what
+// registries without the API, such as distribution 2.8, and ggcr's writes
+// on them use). Default: where the registry has it, found with one probe;
+// on a registry with the API, referrers that have no fallback tag (the
+// promotion records Slipway wrote there among them) are seen only this way.
 func WithReferrersAPI(on bool) Option {
 	return func(o *options) error {
-		o.referrers = on
+		o.referrers = referrersOff
+		if on {
+			o.referrers = referrersOn
+		}
 		return nil
 	}
 }
 
-// counter counts the HTTP requests that reach the transport (retries included).
+// counter counts the HTTP requests that reach the transport (retries
+// included) and notes what the registry said about its referrers API.
 type counter struct {
 	rt http.RoundTripper
 	n  atomic.Int64
+	// referrers: 0 not asked yet, 1 the registry answered the referrers
+	// API with an index, -1 it answered without one (no API).
+	referrers atomic.Int32
 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return c.rt.RoundTrip(r)
+	resp, err := c.rt.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/referrers/") {
+		switch {
+		case resp.StatusCode == http.StatusOK && resp.Header.Get("Content-Type") == string(types.OCIImageIndex):
+			c.referrers.Store(1)
+		case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotAcceptable ||
+			resp.StatusCode == http.StatusOK:
+			c.referrers.CompareAndSwap(0, -1)
+		}
+	}
+	return resp, err
 }
 
 // OCI is a Backend over the OCI distribution API: tags listed with
@@ -155,6 +185,7 @@ func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 	}
 	sort.Strings(tags)
 	r := newReader(b.repo, b.puller, b.o)
+	r.hasReferrersAPI = func() bool { return b.count.referrers.Load() > 0 }
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.o.jobs)
 	var mu sync.Mutex
@@ -177,7 +208,7 @@ func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if b.o.referrers {
+	if b.o.referrers != referrersOff {
 		if err := r.referrersAPI(ctx); err != nil {
 			return nil, err
 		}
@@ -262,6 +293,9 @@ type reader struct {
 	notes     []string
 	// registryTime is a backend's own time per digest (GHCR); nil for OCI.
 	registryTime map[v1.Hash]time.Time
+	// hasReferrersAPI reports whether the registry answered the referrers
+	// API with an index (known after the first referrers request).
+	hasReferrersAPI func() bool
 }
 
 func newReader(repo name.Repository, p *remote.Puller, o *options) *reader {
@@ -503,9 +537,24 @@ func (r *reader) promotions(ctx context.Context, f *Facts) (map[v1.Hash]map[stri
 }
 
 // referrersAPI asks the referrers API of every manifest read so far and
-// reads the referrers it lists (and theirs).
+// reads the referrers it lists (and theirs). In auto mode the first answer
+// decides: a registry without the API (ggcr then reads the fallback tag,
+// whose index was listed with the tags anyway) is asked nothing more.
 func (r *reader) referrersAPI(ctx context.Context) error {
 	asked := make(map[v1.Hash]bool)
+	if r.o.referrers == referrersAuto {
+		probe, ok := r.firstManifest()
+		if !ok {
+			return nil
+		}
+		asked[probe] = true
+		if err := r.referrersOf(ctx, probe); err != nil {
+			return err
+		}
+		if r.hasReferrersAPI == nil || !r.hasReferrersAPI() {
+			return nil
+		}
+	}
 	for {
 		r.mu.Lock()
 		var todo []v1.Hash
@@ -522,25 +571,42 @@ func (r *reader) referrersAPI(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(r.o.jobs)
 		for _, d := range todo {
-			g.Go(func() error {
-				idx, err := remote.Referrers(r.repo.Digest(d.String()), remote.Reuse(r.puller), remote.WithContext(gctx))
-				if err != nil {
-					return fmt.Errorf("listing referrers of %s: %w", short(d), err)
-				}
-				im, err := idx.IndexManifest()
-				if err != nil {
-					return fmt.Errorf("listing referrers of %s: %w", short(d), err)
-				}
-				for _, desc := range im.Manifests {
-					if err := r.visit(gctx, desc.Digest, nil, ""); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			g.Go(func() error { return r.referrersOf(gctx, d) })
 		}
 		if err := g.Wait(); err != nil {
 			return err
 		}
 	}
+}
+
+// firstManifest is the smallest digest read so far (a stable probe).
+func (r *reader) firstManifest() (v1.Hash, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first v1.Hash
+	for d := range r.manifests {
+		if first.Hex == "" || d.String() < first.String() {
+			first = d
+		}
+	}
+	return first, first.Hex != ""
+}
+
+// referrersOf lists d's referrers (the API, or ggcr's fallback) and reads
+// each.
+func (r *reader) referrersOf(ctx context.Context, d v1.Hash) error {
+	idx, err := remote.Referrers(r.repo.Digest(d.String()), remote.Reuse(r.puller), remote.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("listing referrers of %s: %w", short(d), err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return fmt.Errorf("listing referrers of %s: %w", short(d), err)
+	}
+	for _, desc := range im.Manifests {
+		if err := r.visit(ctx, desc.Digest, nil, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
