@@ -1,14 +1,19 @@
 package registry
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -262,35 +267,166 @@ func (p *promotion) copyReferrers() error {
 // references: an image's blobs, in parallel, each mounted from `from` when
 // the registry can (ggcr's Upload checks, mounts, or streams); an index
 // goes whole through ggcr's Push (children first, then the index, by
-// digest). The caller puts an image's manifest.
+// digest). The caller puts an image's manifest. The manifest is parsed
+// once (checkManifest has bounded it): asking ggcr's remote image for each
+// layer's media type parses it again per layer. The first failure stops
+// the other uploads.
 func (s *session) copyDeps(from name.Repository, to name.Digest, src *remote.Descriptor) error {
 	if !src.MediaType.IsImage() {
 		return s.pusher.Push(s.ctx, to, src)
 	}
-	img, err := src.Image()
+	m, err := v1.ParseManifest(bytes.NewReader(src.Manifest))
 	if err != nil {
-		return err
+		return fmt.Errorf("parsing manifest %s: %w", from.Digest(src.Digest.String()), err)
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	cfg, err := partial.ConfigLayer(img) // mountable, like the layers
-	if err != nil {
-		return err
-	}
-	g, _ := errgroup.WithContext(s.ctx)
+	g, gctx := errgroup.WithContext(s.ctx)
 	g.SetLimit(s.c.jobs)
 	if from.RegistryStr() == to.RegistryStr() {
 		// Within a registry a blob is a HEAD and a mount, no bytes: an
 		// image's blobs go at once (a round trip less for 5 to 8 blobs).
 		g.SetLimit(s.c.mountJobs)
 	}
-	for _, l := range append(layers, cfg) {
-		if mt, err := l.MediaType(); err == nil && !mt.IsDistributable() {
+	for _, d := range append(slices.Clone(m.Layers), m.Config) {
+		if !d.MediaType.IsDistributable() {
 			continue // foreign layers are not copied (ggcr's default)
 		}
-		g.Go(func() error { return s.pusher.Upload(s.ctx, to.Context(), l) })
+		g.Go(func() error {
+			return s.pusher.Upload(gctx, to.Context(), &remote.MountableLayer{
+				Layer: &blobLayer{s: s, ctx: gctx, ref: from.Digest(d.Digest.String()), desc: d}, Reference: from.Digest(d.Digest.String())})
+		})
+	}
+	return g.Wait()
+}
+
+// blobLayer is a source blob as ggcr's Upload wants it, described by its
+// manifest's descriptor: no request until its bytes are needed (a mount
+// needs none).
+type blobLayer struct {
+	s    *session
+	ctx  context.Context
+	ref  name.Digest
+	desc v1.Descriptor
+}
+
+func (l *blobLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
+func (l *blobLayer) DiffID() (v1.Hash, error)            { return v1.Hash{}, errors.New("blobLayer: no diff id") }
+func (l *blobLayer) Size() (int64, error)                { return l.desc.Size, nil }
+func (l *blobLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
+func (l *blobLayer) Uncompressed() (io.ReadCloser, error) {
+	return nil, errors.New("blobLayer: not uncompressed")
+}
+
+// Compressed streams the blob from the source, verified against its digest.
+func (l *blobLayer) Compressed() (io.ReadCloser, error) {
+	rl, err := l.s.puller.Layer(l.ctx, l.ref)
+	if err != nil {
+		return nil, err
+	}
+	return rl.Compressed()
+}
+
+// Limits on what Promote copies: far above any image a runtime can run
+// (overlayfs stacks at most 128 layers in Docker; a multi-arch index lists
+// a few dozen manifests), far below what keeps a promotion busy for
+// minutes.
+const (
+	// MaxLayers is the most layers (config included) a source image may have.
+	MaxLayers = 1000
+	// MaxIndexManifests is the most manifests a source index may list.
+	MaxIndexManifests = 1000
+)
+
+// checkManifest parses a manifest about to be copied and refuses one
+// Slipway will not copy: unparsable, or over MaxLayers or
+// MaxIndexManifests.
+func checkManifest(ref name.Digest, desc *remote.Descriptor) error {
+	switch {
+	case desc.MediaType.IsImage():
+		m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+		if err != nil {
+			return mismatch(ref.String(), "manifest does not parse: %v", err)
+		}
+		if n := len(m.Layers) + 1; n > MaxLayers {
+			return fmt.Errorf("%w: %s has %d layers; Slipway copies images of at most %d", ErrInvalidRequest, ref, n-1, MaxLayers-1)
+		}
+	case desc.MediaType.IsIndex():
+		im, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
+		if err != nil {
+			return mismatch(ref.String(), "index does not parse: %v", err)
+		}
+		if n := len(im.Manifests); n > MaxIndexManifests {
+			return fmt.Errorf("%w: index %s lists %d manifests; Slipway copies indexes of at most %d", ErrInvalidRequest, ref, n, MaxIndexManifests)
+		}
+	default:
+		return fmt.Errorf("%w: %s is a %s, neither an image nor an index", ErrInvalidRequest, ref, desc.MediaType)
+	}
+	return nil
+}
+
+// checkSource reads what copying src from `from` will read, before
+// anything is written: every blob of an image (a HEAD each), every child
+// of an index (its manifest, checked like src, and its blobs). A source
+// that cannot be read then fails the promotion with nothing written in
+// the target.
+func (s *session) checkSource(from name.Repository, src *remote.Descriptor) error {
+	images := []*remote.Descriptor{src}
+	if src.MediaType.IsIndex() {
+		im, err := v1.ParseIndexManifest(bytes.NewReader(src.Manifest))
+		if err != nil {
+			return err
+		}
+		images = make([]*remote.Descriptor, len(im.Manifests))
+		g, gctx := errgroup.WithContext(s.ctx)
+		g.SetLimit(s.c.jobs)
+		for i, c := range im.Manifests {
+			g.Go(func() error {
+				ref := from.Digest(c.Digest.String())
+				gs := *s
+				gs.ctx = gctx
+				child, err := gs.get(ref)
+				if err != nil {
+					return fmt.Errorf("reading source: %w", err)
+				}
+				if err := checkManifest(ref, child); err != nil {
+					return err
+				}
+				images[i] = child
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	g, gctx := errgroup.WithContext(s.ctx)
+	g.SetLimit(s.c.jobs)
+	for _, desc := range images {
+		if !desc.MediaType.IsImage() {
+			continue // a nested index: its children are read by the copy
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+		if err != nil {
+			return err
+		}
+		for _, d := range append(slices.Clone(m.Layers), m.Config) {
+			if !d.MediaType.IsDistributable() {
+				continue
+			}
+			ref := from.Digest(d.Digest.String())
+			g.Go(func() error {
+				l, err := s.puller.Layer(gctx, ref)
+				if err == nil {
+					var size int64
+					if size, err = l.Size(); err == nil && size >= 0 && size != d.Size {
+						return mismatch(ref.String(), "blob is %d bytes, the manifest says %d", size, d.Size)
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("reading source blob %s: %w", ref, notFound(ref.String(), err))
+				}
+				return nil
+			})
+		}
 	}
 	return g.Wait()
 }

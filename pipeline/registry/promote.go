@@ -278,6 +278,9 @@ func (c *Client) Promote(ctx context.Context, req PromoteRequest) (*PromoteResul
 	if err != nil {
 		return nil, err
 	}
+	if err := checkManifest(req.Source, src); err != nil {
+		return nil, err
+	}
 	target := req.To.Digest(req.Source.DigestStr())
 	p := &promotion{
 		s: s, req: req, exp: exp, src: src, target: target,
@@ -291,9 +294,17 @@ func (c *Client) Promote(ctx context.Context, req PromoteRequest) (*PromoteResul
 	if p.rec.Baseline == "" && exp.Set && !exp.None {
 		p.rec.Baseline = exp.Digest.String()
 	}
-	// Finding referrers only reads: it overlaps the plan.
+	// Finding referrers and reading the source's blobs only read: they
+	// overlap the plan. Nothing is written before the source is known to
+	// be readable whole.
 	refsPlanned := goFuture(p.planReferrers)
+	srcChecked := goFuture(func() error { return s.checkSource(req.Source.Context(), src) })
 	if err := p.plan(); err != nil {
+		refsPlanned()
+		srcChecked()
+		return p.res, err
+	}
+	if err := srcChecked(); err != nil && !p.present {
 		refsPlanned()
 		return p.res, err
 	}

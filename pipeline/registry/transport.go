@@ -26,7 +26,7 @@ import (
 //     predicate already retries (io.ErrUnexpectedEOF, ECONNRESET), instead
 //     of a failed read after the retry layer has let go.
 func newTransport(inner http.RoundTripper, retryAfterCap time.Duration) http.RoundTripper {
-	return &retryAfterTransport{inner: &settleTransport{inner: inner}, cap: retryAfterCap}
+	return &retryAfterTransport{inner: &settleTransport{inner: LimitBodies(inner)}, cap: retryAfterCap}
 }
 
 const settleLimit = 4 << 20 // ggcr's manifest size limit is 4 MiB too
@@ -261,3 +261,80 @@ func (t *sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.mu.Unlock()
 	return resp, nil
 }
+
+// MaxAnswerBytes bounds every answer Slipway reads but a blob's: a
+// manifest, a tag list page, a referrers index, an error, a token, a
+// GitHub API page. A registry that declares more is refused before its
+// body is read; one that streams more is cut at the limit. (A 100,000-tag
+// repository listed in one page is about 4 MiB; manifests over 4 MiB are
+// refused by registries. Blobs are streamed and checked against their
+// digest instead; an image config is read within its own bound.)
+const MaxAnswerBytes = 32 << 20
+
+// ErrAnswerTooLarge: a registry or API answer over MaxAnswerBytes.
+var ErrAnswerTooLarge = errors.New("answer too large")
+
+// LimitBodies bounds the answers rt returns to MaxAnswerBytes, except
+// blob downloads (GET …/blobs/sha256:…).
+func LimitBodies(rt http.RoundTripper) http.RoundTripper {
+	return &limitTransport{inner: rt, max: MaxAnswerBytes}
+}
+
+type limitTransport struct {
+	inner http.RoundTripper
+	max   int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.inner.RoundTrip(req)
+	if err != nil || req.Method == http.MethodHead || isBlobPath(req.URL.Path) {
+		return resp, err
+	}
+	tooLarge := func(n string) error {
+		return fmt.Errorf("%w: the answer to %s %s is %s, over Slipway's limit of %d MiB", ErrAnswerTooLarge, req.Method, req.URL.Path, n, t.max>>20)
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, tooLarge(fmt.Sprintf("%d bytes", resp.ContentLength))
+	}
+	if resp.ContentLength < 0 {
+		resp.Body = &limitedBody{rc: resp.Body, left: t.max, err: tooLarge("longer")}
+	}
+	return resp, nil
+}
+
+// isBlobPath: GET /v2/<name>/blobs/<digest> (not an upload).
+func isBlobPath(p string) bool {
+	i := strings.LastIndex(p, "/blobs/")
+	return strings.HasPrefix(p, "/v2/") && i > 0 && !strings.HasPrefix(p[i:], "/blobs/uploads")
+}
+
+// limitedBody fails a read past left bytes with err.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+	err  error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			// Closed here: a caller failing on this read may not close
+			// it (ggcr's tag listing does not), and the connection would
+			// stay open.
+			b.rc.Close()
+			return 0, b.err
+		}
+		return b.rc.Read(p)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-ci/slipway/pipeline/registry"
 )
 
 // PlaceholderAnnotation marks the tiny manifest a tag is re-pointed at to
@@ -159,7 +162,7 @@ func NewOCI(repo name.Repository, opts ...Option) (*OCI, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &counter{rt: o.transport}
+	c := &counter{rt: registry.LimitBodies(o.transport)}
 	ropts := append([]remote.Option{remote.WithTransport(c), remote.WithJobs(o.jobs)}, o.remote...)
 	pl, err := remote.NewPuller(ropts...)
 	if err != nil {
@@ -414,6 +417,9 @@ func (r *reader) read(ctx context.Context, d v1.Hash, raw []byte, mt types.Media
 	return g.Wait()
 }
 
+// maxConfigBytes bounds the image config read for its created label.
+const maxConfigBytes = 4 << 20
+
 // configLabel reads the created label of an image config (never the
 // config's own "created" field, which reproducible builds pin).
 func (r *reader) configLabel(ctx context.Context, d v1.Hash, cfg v1.Descriptor) (time.Time, error) {
@@ -430,12 +436,21 @@ func (r *reader) configLabel(ctx context.Context, d v1.Hash, cfg v1.Descriptor) 
 		return time.Time{}, fmt.Errorf("reading config of %s: %w", d, err)
 	}
 	defer rc.Close()
+	// A config is a blob: the transport does not bound it, this does.
+	b, err := io.ReadAll(io.LimitReader(rc, maxConfigBytes+1))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading config of %s: %w", d, err)
+	}
+	if len(b) > maxConfigBytes {
+		r.note("%s: config is over %d MiB, its labels were not read", short(d), maxConfigBytes>>20)
+		return time.Time{}, nil
+	}
 	var cf struct {
 		Config struct {
 			Labels map[string]string `json:"Labels"`
 		} `json:"config"`
 	}
-	if err := json.NewDecoder(rc).Decode(&cf); err != nil {
+	if err := json.Unmarshal(b, &cf); err != nil {
 		r.note("%s: config is not JSON: %v", short(d), err)
 		return time.Time{}, nil
 	}

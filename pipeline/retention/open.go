@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -63,7 +64,7 @@ func Open(repo name.Repository, a Access) (b Backend, warning string, err error)
 	if a.Password == "" {
 		auth = remote.WithAuth(&authn.Basic{Username: "slipway", Password: token})
 	}
-	gh := github.NewClient(nil).WithAuthToken(token)
+	gh := github.NewClient(&http.Client{Transport: registry.LimitBodies(http.DefaultTransport)}).WithAuthToken(token)
 	if a.GitHubAPI != "" {
 		u, err := url.Parse(strings.TrimSuffix(a.GitHubAPI, "/") + "/")
 		if err != nil {
