@@ -92,6 +92,11 @@ type Facts struct {
 	Notes []string
 	// Requests is how many registry or API requests gathering took.
 	Requests int64
+	// KeepLastTagged: the registry refuses to delete the last tagged
+	// version of a package (ghcr.io: "You cannot delete the last tagged
+	// version of a package. You must delete the package instead."), so a
+	// plan keeps the newest tagged manifest when it would delete them all.
+	KeepLastTagged bool
 }
 
 // TagDigest returns the digest a tag points at.

@@ -40,13 +40,37 @@ type GHCR struct {
 
 	mu    sync.Mutex
 	isOrg *bool
+
+	// mutating serializes deletes; lastMutation is when the last one ended.
+	mutating     sync.Mutex
+	lastMutation time.Time
 }
 
 type ghcrOptions struct {
-	budget  int64
-	owner   string // "org", "user" or "" (ask the API once)
-	maxWait time.Duration
-	sleep   func(context.Context, time.Duration) error
+	budget   int64
+	owner    string // "org", "user" or "" (ask the API once)
+	maxWait  time.Duration
+	sleep    func(context.Context, time.Duration) error
+	interval time.Duration // between mutating requests
+}
+
+// DefaultMutationInterval is the least time between two mutating GitHub API
+// requests (deletes): GitHub's guidance for avoiding secondary rate limits
+// is to send them serially, at least a second apart.
+const DefaultMutationInterval = time.Second
+
+// WithMutationInterval sets the least time between the end of one mutating
+// API request (a version delete) and the start of the next; they are sent
+// one at a time whatever WithApplyJobs says. Default
+// DefaultMutationInterval (1s), per GitHub's guidance; tests shorten it.
+func WithMutationInterval(d time.Duration) GHCROption {
+	return func(o *ghcrOptions) error {
+		if d < 0 {
+			return fmt.Errorf("negative mutation interval %s", d)
+		}
+		o.interval = d
+		return nil
+	}
 }
 
 // GHCROption configures the GHCR backend.
@@ -107,7 +131,7 @@ func NewGHCR(repo name.Repository, gh *github.Client, gopts []GHCROption, opts .
 	if !ok || pkg == "" {
 		return nil, fmt.Errorf("repository %s: want OWNER/PACKAGE", repo)
 	}
-	g := ghcrOptions{budget: 900, maxWait: time.Minute, sleep: sleepCtx}
+	g := ghcrOptions{budget: 900, maxWait: time.Minute, sleep: sleepCtx, interval: DefaultMutationInterval}
 	for _, opt := range gopts {
 		if err := opt(&g); err != nil {
 			return nil, err
@@ -272,6 +296,7 @@ func (b *GHCR) Facts(ctx context.Context) (*Facts, error) {
 		return nil, err
 	}
 	f.Requests = b.APIRequests() - startAPI + b.oci.Requests() - startOCI
+	f.KeepLastTagged = true
 	return f, nil
 }
 
@@ -292,6 +317,16 @@ func (b *GHCR) deleteVersion(ctx context.Context, id int64, d v1.Hash) error {
 	if err != nil {
 		return err
 	}
+	// Mutating requests go one at a time, b.g.interval apart (GitHub's
+	// secondary rate limits); a Retry-After is honoured by call.
+	b.mutating.Lock()
+	defer b.mutating.Unlock()
+	if wait := b.g.interval - time.Since(b.lastMutation); wait > 0 {
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+	}
+	defer func() { b.lastMutation = time.Now() }()
 	err = b.call(ctx, fmt.Sprintf("deleting version %d (%s)", id, short(d)), func() (*github.Response, error) {
 		if org {
 			return b.gh.Organizations.PackageDeleteVersion(ctx, b.owner, "container", b.pkg, id)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,16 @@ type fakeGHCR struct {
 	abuse int
 	// remaining is what X-RateLimit-Remaining says; 0 answers 403.
 	remaining int
+	// minGap, when set, is GitHub's guidance for mutating requests made a
+	// rule: one at a time, each at least minGap after the last one ended;
+	// a request that breaks it meets a secondary rate limit (403,
+	// Retry-After: 60), counted in secondary.
+	minGap     time.Duration
+	inFlight   atomic.Int32
+	lastMutEnd time.Time
+	secondary  int
+	// lists counts version listings (pages).
+	lists int
 }
 
 type fakeVersion struct {
@@ -106,6 +117,24 @@ func (f *fakeGHCR) serve(w http.ResponseWriter, r *http.Request) {
 		f.inner.ServeHTTP(w, r)
 		return
 	}
+	if r.Method == http.MethodDelete && f.minGap > 0 {
+		n := f.inFlight.Add(1)
+		defer f.inFlight.Add(-1)
+		f.mu.Lock()
+		early := n > 1 || (!f.lastMutEnd.IsZero() && time.Since(f.lastMutEnd) < f.minGap)
+		if early {
+			f.secondary++
+		}
+		f.mu.Unlock()
+		defer func() { f.mu.Lock(); f.lastMutEnd = time.Now(); f.mu.Unlock() }()
+		if early {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
+			return
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.api++
@@ -144,6 +173,12 @@ func (f *fakeGHCR) serve(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, `{"message":"Not Found"}`)
 			return
 		}
+		if len(v.tags) > 0 && !f.otherTagged(id) {
+			// Not in GitHub's OpenAPI description; what users of the API report.
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"message":"You cannot delete the last tagged version of a package. You must delete the package instead.","documentation_url":"https://docs.github.com/rest/packages/packages#delete-package-version-for-an-organization"}`)
+			return
+		}
 		delete(f.versions, id)
 		f.deletes = append(f.deletes, id)
 		for _, ref := range append([]string{v.digest}, v.tags...) {
@@ -157,6 +192,7 @@ func (f *fakeGHCR) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 		return
 	}
+	f.lists++
 	var vs []*fakeVersion
 	for _, v := range f.versions {
 		vs = append(vs, v)
@@ -195,6 +231,16 @@ func (f *fakeGHCR) serve(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"package_type": "container", "container": map[string]any{"tags": tags}}})
 	}
 	json.NewEncoder(w).Encode(res)
+}
+
+// otherTagged reports whether a version other than id has a tag; f.mu held.
+func (f *fakeGHCR) otherTagged(id int64) bool {
+	for _, v := range f.versions {
+		if v.id != id && len(v.tags) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeGHCR) record(digest, ref string) {

@@ -49,6 +49,7 @@ const (
 	KeptReferrer   = "referrer"       // it refers to something kept
 	KeptSubject    = "subject-of"     // something kept refers to it
 	KeptInternal   = "internal"       // Slipway's own promotion lease
+	KeptLastTagged = "last-tagged"    // the registry refuses to delete a package's last tagged version
 )
 
 // Reason explains one decision.
@@ -164,6 +165,9 @@ func Evaluate(now time.Time, p *Policy, f *Facts, in Inputs) *Plan {
 	s.decideTags(digests, in)
 	s.keepRoots(digests, in)
 	deleted := s.fixpoint(digests)
+	if f.KeepLastTagged && s.keepLastTagged(digests, deleted) {
+		deleted = s.fixpoint(digests)
+	}
 
 	out := &Plan{Version: PlanVersion, Repo: f.Repo, Now: now.UTC(), Notes: append([]string(nil), f.Notes...)}
 	out.Items = s.items(digests, deleted)
@@ -695,7 +699,7 @@ func (s *state) summary(p *Plan, deleted map[v1.Hash]Reason) Summary {
 			case fb:
 				classes["referrers"] = true
 			default:
-				classes[tagClass(t, s.p.Floating)] = true
+				classes[storageClass(t, m.Tags, s.p.Floating)] = true
 			}
 		}
 		if len(classes) == 0 && len(s.parents[d]) == 0 {

@@ -72,12 +72,15 @@ func Run(ctx context.Context, o RunOptions) (*Plan, *Result, error) {
 		o.Warn(warning)
 	}
 	p := o.Reviewed
+	var applyOpts []ApplyOption
 	if p == nil {
 		facts, err := b.Facts(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", repo, err)
 		}
 		p = Evaluate(o.Now, policy, facts, in)
+		// Applied at once: checked against what was just read.
+		applyOpts = append(applyOpts, WithFacts(facts))
 	}
 	if !o.Apply && o.Reviewed == nil {
 		return p, nil, nil
@@ -86,7 +89,7 @@ func Run(ctx context.Context, o RunOptions) (*Plan, *Result, error) {
 	if jobs == 0 || jobs > 4 {
 		jobs = 4
 	}
-	res, err := Apply(ctx, b, p, WithApplyJobs(jobs))
+	res, err := Apply(ctx, b, p, append(applyOpts, WithApplyJobs(jobs))...)
 	return p, res, err
 }
 
