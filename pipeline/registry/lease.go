@@ -9,6 +9,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,13 @@ const (
 	annExpires  = "dev.slipway.lease.expires"
 	annOwner    = "dev.slipway.lease.owner"
 	annReleased = "dev.slipway.lease.released"
+	// Who holds it, for people and for taking over a dead holder's lease:
+	// the host name, the process id, the run id, and the machine's boot
+	// id with the process's pid namespace (pids mean something only there).
+	annHost  = "dev.slipway.lease.host"
+	annPid   = "dev.slipway.lease.pid"
+	annRun   = "dev.slipway.lease.run-id"
+	annPidNS = "dev.slipway.lease.pid-namespace"
 )
 
 // IsInternalTag reports tags Slipway or OCI tooling keep for themselves:
@@ -121,6 +129,7 @@ type lease struct {
 	s      *session
 	repo   name.Repository
 	holder string
+	owner  leaseOwner
 	mine   name.Digest // our lease manifest
 }
 
@@ -130,25 +139,76 @@ type leaseState struct {
 	owner    string
 	expires  time.Time
 	released bool
+	host     string
+	pid      int
+	pidNS    string
 }
 
 func (st *leaseState) free(now time.Time) bool {
 	return st == nil || st.released || !now.Before(st.expires)
 }
 
+// leaseOwner is who takes a lease: this process, for a run.
+type leaseOwner struct {
+	host  string
+	pid   int
+	runID string
+	pidNS string // "" when unknown: then nobody can prove this process died
+}
+
+func currentOwner(runID string) leaseOwner {
+	h, _ := os.Hostname()
+	return leaseOwner{host: h, pid: os.Getpid(), runID: runID, pidNS: pidNamespace()}
+}
+
+func (o leaseOwner) String() string {
+	s := fmt.Sprintf("%s pid %d", o.host, o.pid)
+	if o.runID != "" {
+		s += " (run " + o.runID + ")"
+	}
+	return s
+}
+
+// pidNamespace identifies the machine's boot and this process's pid
+// namespace on Linux ("" elsewhere): two processes with the same host name
+// and pid namespace id on the same boot see the same pids.
+func pidNamespace() string {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(boot)) + "/" + ns
+}
+
+// deadHolder reports whether st's holder provably died: it ran on this
+// host, in this pid namespace on this boot, and its pid is gone. Anything
+// less (another host, no namespace recorded) is not proof: the lease is
+// waited out.
+func deadHolder(st *leaseState, me leaseOwner) bool {
+	if st == nil || st.pid <= 0 || st.host == "" || st.host != me.host || me.pidNS == "" || st.pidNS != me.pidNS || st.pid == me.pid {
+		return false
+	}
+	return !processAlive(st.pid)
+}
+
 // acquireLease takes the repository's lease, waiting while another holds
 // it, up to ttl plus a few settles (a crashed holder's lease expires).
-func (s *session) acquireLease(repo name.Repository, owner string) (*lease, error) {
+func (s *session) acquireLease(repo name.Repository, owner leaseOwner) (*lease, error) {
 	cfg := s.c.lease
 	var nonce [16]byte
 	rand.Read(nonce[:])
-	l := &lease{s: s, repo: repo, holder: hex.EncodeToString(nonce[:])}
+	l := &lease{s: s, repo: repo, holder: hex.EncodeToString(nonce[:]), owner: owner}
 	giveUp := s.c.now().Add(cfg.ttl + 10*cfg.settle)
 	// The empty blob every lease manifest references, first: the timed
 	// read-to-write below is then two requests.
 	if err := l.s.uploadEmpty(l.repo); err != nil {
 		return nil, fmt.Errorf("writing lease: %w", err)
 	}
+	waitingFor := "" // the holder last reported as waited for
 	for {
 		readAt := time.Now()
 		cur, err := l.read()
@@ -156,16 +216,23 @@ func (s *session) acquireLease(repo name.Repository, owner string) (*lease, erro
 			return nil, err
 		}
 		now := s.c.now()
-		if !cur.free(now) && cur.holder != l.holder {
+		if !cur.free(now) && cur.holder != l.holder && deadHolder(cur, owner) {
+			s.c.log.Warn("taking over the lease of a process that died", "repository", repo.String(), "holder", cur.owner, "lease", LeaseTag)
+		} else if !cur.free(now) && cur.holder != l.holder {
 			if now.After(giveUp) {
 				return nil, fmt.Errorf("repository %s is locked by %s (lease %s) until %s", repo, cur.owner, LeaseTag, cur.expires.Format(time.RFC3339))
+			}
+			if cur.holder != waitingFor {
+				waitingFor = cur.holder
+				s.c.log.Warn("waiting for the lease on floating tags", "repository", repo.String(), "holder", cur.owner,
+					"until", cur.expires.UTC().Format(time.RFC3339), "lease", LeaseTag)
 			}
 			if err := sleep(s.ctx, cfg.settle/2+mathrand.N(cfg.settle/2+1)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		d, err := l.write(owner, now.Add(cfg.ttl), false)
+		d, err := l.write(now.Add(cfg.ttl), false)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +295,7 @@ func (l *lease) release() {
 	if err != nil || cur == nil || cur.holder != l.holder {
 		return
 	}
-	rel, err := ll.write("", time.Time{}, true)
+	rel, err := ll.write(time.Time{}, true)
 	if err != nil {
 		l.s.c.log.Warn("releasing lease", "repository", l.repo.String(), "err", err.Error())
 		return
@@ -257,18 +324,23 @@ func (l *lease) read() (*leaseState, error) {
 	if err != nil {
 		return nil, nil
 	}
+	pid, _ := strconv.Atoi(m.Annotations[annPid])
 	return &leaseState{
 		digest:   l.repo.Digest(desc.Digest.String()),
 		holder:   m.Annotations[annHolder],
 		owner:    m.Annotations[annOwner],
 		expires:  exp,
 		released: m.Annotations[annReleased] == "true",
+		host:     m.Annotations[annHost],
+		pid:      pid,
+		pidNS:    m.Annotations[annPidNS],
 	}, nil
 }
 
-func (l *lease) write(owner string, expires time.Time, released bool) (name.Digest, error) {
-	if owner == "" {
-		owner = processOwner()
+func (l *lease) write(expires time.Time, released bool) (name.Digest, error) {
+	o := l.owner
+	if o.host == "" && o.pid == 0 {
+		o = currentOwner("")
 	}
 	empty := descriptorOf(emptyJSON, emptyMediaType)
 	m := v1.Manifest{
@@ -279,10 +351,18 @@ func (l *lease) write(owner string, expires time.Time, released bool) (name.Dige
 		Layers:        []v1.Descriptor{empty},
 		Annotations: map[string]string{
 			annHolder:   l.holder,
-			annOwner:    owner,
+			annOwner:    o.String(),
 			annExpires:  expires.UTC().Format(time.RFC3339Nano),
 			annReleased: fmt.Sprint(released),
+			annHost:     o.host,
+			annPid:      strconv.Itoa(o.pid),
 		},
+	}
+	if o.runID != "" {
+		m.Annotations[annRun] = o.runID
+	}
+	if o.pidNS != "" {
+		m.Annotations[annPidNS] = o.pidNS
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -292,11 +372,6 @@ func (l *lease) write(owner string, expires time.Time, released bool) (name.Dige
 		return name.Digest{}, fmt.Errorf("writing lease %s: %w", l.repo.Tag(LeaseTag), err)
 	}
 	return l.repo.Digest(descriptorOf(raw, types.OCIManifestSchema1).Digest.String()), nil
-}
-
-func processOwner() string {
-	h, _ := os.Hostname()
-	return fmt.Sprintf("%s pid %d", h, os.Getpid())
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -26,11 +26,11 @@ func holdLease(t *testing.T, c *Client, r PromoteRequest, d time.Duration) *leas
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &lease{s: s, repo: r.To, holder: "someone-else"}
+	l := &lease{s: s, repo: r.To, holder: "someone-else", owner: leaseOwner{host: "elsewhere", pid: 1, runID: "other job"}}
 	if err := s.pusher.Upload(s.ctx, r.To, emptyLayer()); err != nil {
 		t.Fatal(err)
 	}
-	if l.mine, err = l.write("other job", time.Now().Add(d), false); err != nil {
+	if l.mine, err = l.write(time.Now().Add(d), false); err != nil {
 		t.Fatal(err)
 	}
 	return l
@@ -87,7 +87,7 @@ func TestLease(t *testing.T) {
 		c := newTestClient(t, WithLease(100*time.Millisecond, time.Second))
 		holdLease(t, c, r, time.Hour)
 		_, err := c.Promote(ctxT(t), r)
-		if err == nil || !contains(err.Error(), "locked by other job") {
+		if err == nil || !contains(err.Error(), "locked by elsewhere pid 1 (run other job)") {
 			t.Fatalf("err = %v, want a lock error naming the holder", err)
 		}
 		if head(t, reg.Ref("prod/app:stable")) != r.Expect {

@@ -334,7 +334,7 @@ func (c *Client) Promote(ctx context.Context, req PromoteRequest) (*PromoteResul
 	for attempt := 1; ; attempt++ {
 		var l *lease
 		if c.lease.settle > 0 {
-			if l, err = s.acquireLease(req.To, "run "+req.Record.RunID); err != nil {
+			if l, err = s.acquireLease(req.To, currentOwner(req.Record.RunID)); err != nil {
 				return p.res, err
 			}
 		}
