@@ -35,6 +35,7 @@ type options struct {
 	remote    []remote.Option
 	records   RecordReader
 	referrers referrersMode
+	tagHEAD   *bool // nil: HEAD on Docker Hub only
 }
 
 // referrersMode says when Facts asks the referrers API.
@@ -118,6 +119,18 @@ func WithReferrersAPI(on bool) Option {
 	}
 }
 
+// WithTagHEAD says how Facts resolves a tag to its digest: true with a
+// HEAD (then one GET per distinct manifest), false with a GET of the
+// manifest (one request per tag, the fewest). Default: HEAD on Docker Hub,
+// which counts every manifest GET as a pull against its pull rate limit
+// and HEADs not; GET elsewhere.
+func WithTagHEAD(on bool) Option {
+	return func(o *options) error {
+		o.tagHEAD = &on
+		return nil
+	}
+}
+
 // counter counts the HTTP requests that reach the transport (retries
 // included) and notes what the registry said about its referrers API.
 type counter struct {
@@ -193,19 +206,38 @@ func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 	g.SetLimit(b.o.jobs)
 	var mu sync.Mutex
 	tagOf := make(map[string]v1.Hash)
+	head := b.repo.RegistryStr() == name.DefaultRegistry
+	if b.o.tagHEAD != nil {
+		head = *b.o.tagHEAD
+	}
 	for _, t := range tags {
 		g.Go(func() error {
-			desc, err := b.puller.Get(gctx, b.repo.Tag(t))
-			if isNotFound(err) {
-				return nil // deleted since the listing
-			}
-			if err != nil {
-				return fmt.Errorf("reading tag %s: %w", t, err)
+			var d v1.Hash
+			var raw []byte
+			var mt types.MediaType
+			if head {
+				desc, err := b.puller.Head(gctx, b.repo.Tag(t))
+				if isNotFound(err) {
+					return nil // deleted since the listing
+				}
+				if err != nil {
+					return fmt.Errorf("resolving tag %s: %w", t, err)
+				}
+				d = desc.Digest
+			} else {
+				desc, err := b.puller.Get(gctx, b.repo.Tag(t))
+				if isNotFound(err) {
+					return nil // deleted since the listing
+				}
+				if err != nil {
+					return fmt.Errorf("reading tag %s: %w", t, err)
+				}
+				d, raw, mt = desc.Digest, desc.Manifest, desc.MediaType
 			}
 			mu.Lock()
-			tagOf[t] = desc.Digest
+			tagOf[t] = d
 			mu.Unlock()
-			return r.visit(gctx, desc.Digest, desc.Manifest, desc.MediaType)
+			return r.visit(gctx, d, raw, mt)
 		})
 	}
 	if err := g.Wait(); err != nil {
