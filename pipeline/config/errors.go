@@ -47,11 +47,20 @@ func (e *FieldError) Error() string {
 // any: errors.As finds both an Errors and each *FieldError in it.
 type Errors []*FieldError
 
-// Error is one line per problem.
+// MaxShown is how many problems Errors.Error lists; the others are
+// counted ("and 49950 more problems"), all of them still in the Errors.
+const MaxShown = 50
+
+// Error is one line per problem, for the first MaxShown, then a count of
+// the rest.
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
+	n := min(len(es), MaxShown)
+	lines := make([]string, n, n+1)
+	for i, e := range es[:n] {
 		lines[i] = e.Error()
+	}
+	if rest := len(es) - n; rest > 0 {
+		lines = append(lines, "and "+strconv.Itoa(rest)+" more problems")
 	}
 	return strings.Join(lines, "\n")
 }
