@@ -195,17 +195,68 @@ func (b *OCI) Requests() int64 { return b.count.n.Load() }
 // reads every manifest, index child, referrer and image config once.
 func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 	start := b.Requests()
-	tags, err := b.puller.List(ctx, b.repo)
+	lister, err := b.puller.Lister(ctx, b.repo)
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", b.repo, err)
 	}
-	sort.Strings(tags)
 	r := newReader(b.repo, b.puller, b.o)
 	r.hasReferrersAPI = func() bool { return b.count.referrers.Load() > 0 }
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.o.jobs)
 	var mu sync.Mutex
 	tagOf := make(map[string]v1.Hash)
+	// Each page's tags are read while the next page is asked for.
+	type page struct {
+		tags []string
+		err  error
+	}
+	fetch := func() <-chan page {
+		ch := make(chan page, 1)
+		if !lister.HasNext() {
+			close(ch)
+			return ch
+		}
+		go func() {
+			p, err := lister.Next(gctx)
+			if err != nil {
+				ch <- page{err: err}
+				return
+			}
+			ch <- page{tags: p.Tags}
+		}()
+		return ch
+	}
+	for next := fetch(); ; {
+		p, ok := <-next
+		if !ok {
+			break
+		}
+		if p.err != nil {
+			g.Wait()
+			return nil, fmt.Errorf("listing tags of %s: %w", b.repo, p.err)
+		}
+		next = fetch()
+		sort.Strings(p.tags)
+		b.readTags(g, gctx, r, p.tags, &mu, tagOf)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if b.o.referrers != referrersOff {
+		if err := r.referrersAPI(ctx); err != nil {
+			return nil, err
+		}
+	}
+	f, err := r.facts(ctx, tagOf, nil)
+	if err != nil {
+		return nil, err
+	}
+	f.Requests = b.Requests() - start
+	return f, nil
+}
+
+// readTags reads each tag's manifest (and what it references) in g.
+func (b *OCI) readTags(g *errgroup.Group, gctx context.Context, r *reader, tags []string, mu *sync.Mutex, tagOf map[string]v1.Hash) {
 	head := b.repo.RegistryStr() == name.DefaultRegistry
 	if b.o.tagHEAD != nil {
 		head = *b.o.tagHEAD
@@ -240,20 +291,6 @@ func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 			return r.visit(gctx, d, raw, mt)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if b.o.referrers != referrersOff {
-		if err := r.referrersAPI(ctx); err != nil {
-			return nil, err
-		}
-	}
-	f, err := r.facts(ctx, tagOf, nil)
-	if err != nil {
-		return nil, err
-	}
-	f.Requests = b.Requests() - start
-	return f, nil
 }
 
 // Delete deletes m by digest; 404 means already gone.
