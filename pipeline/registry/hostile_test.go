@@ -30,7 +30,7 @@ type hostileSource struct {
 
 var hostileManifestPath = regexp.MustCompile(`^/v2/src/app/manifests/([^/]+)$`)
 
-func newHostileSource(t *testing.T, manifest []byte, mt types.MediaType, blobStatus int) *hostileSource {
+func newHostileSource(t testing.TB, manifest []byte, mt types.MediaType, blobStatus int) *hostileSource {
 	t.Helper()
 	h := &hostileSource{digest: fmt.Sprintf("sha256:%x", sha256.Sum256(manifest))}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +55,7 @@ func newHostileSource(t *testing.T, manifest []byte, mt types.MediaType, blobSta
 	return h
 }
 
-func (h *hostileSource) ref(t *testing.T) string {
+func (h *hostileSource) ref() string {
 	return strings.TrimPrefix(h.srv.URL, "http://") + "/src/app@" + h.digest
 }
 
@@ -97,7 +97,7 @@ func TestHostileSource(t *testing.T) {
 			proxy := rt.NewFaultProxy(t, reg.Host(), 1)
 			src := newHostileSource(t, tt.manifest, tt.mt, tt.blobStatus)
 			c := newTestClient(t)
-			_, err := c.Promote(ctxT(t), req(mustDigest(t, src.ref(t)), proxy.Host()+"/dst/app", []string{"sha-abcdef0"}, []string{"stable"}, ExpectNone))
+			_, err := c.Promote(ctxT(t), req(mustDigest(t, src.ref()), proxy.Host()+"/dst/app", []string{"sha-abcdef0"}, []string{"stable"}, ExpectNone))
 			if err == nil {
 				t.Fatal("promotion of a hostile source succeeded")
 			}
