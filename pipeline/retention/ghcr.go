@@ -362,6 +362,13 @@ func (b *GHCR) Untag(ctx context.Context, tag string, d v1.Hash) error {
 	if err != nil {
 		return fmt.Errorf("building placeholder manifest: %w", err)
 	}
+	// Once the placeholder is written it goes too, even when the run is
+	// being stopped: an untag is whole or not started.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), untagFinish)
+	defer cancel()
 	if err := b.oci.pusher.Push(ctx, ref, img); err != nil {
 		return fmt.Errorf("re-pointing %s at a placeholder: %w", tag, err)
 	}

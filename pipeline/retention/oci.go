@@ -232,7 +232,9 @@ func (b *OCI) Facts(ctx context.Context) (*Facts, error) {
 			break
 		}
 		if p.err != nil {
-			g.Wait()
+			if err := g.Wait(); err != nil {
+				return nil, err // the cause; the listing only saw it cancelled
+			}
 			return nil, fmt.Errorf("listing tags of %s: %w", b.repo, p.err)
 		}
 		next = fetch()
@@ -335,6 +337,13 @@ func (b *OCI) Untag(ctx context.Context, tag string, d v1.Hash) error {
 	if err != nil {
 		return fmt.Errorf("building placeholder manifest: %w", err)
 	}
+	// Once the placeholder is written it goes too, even when the run is
+	// being stopped: an untag is whole or not started.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), untagFinish)
+	defer cancel()
 	if err := b.pusher.Push(ctx, ref, img); err != nil {
 		return fmt.Errorf("re-pointing %s at a placeholder: %w", tag, err)
 	}
@@ -343,6 +352,10 @@ func (b *OCI) Untag(ctx context.Context, tag string, d v1.Hash) error {
 	}
 	return nil
 }
+
+// untagFinish bounds an untag once its placeholder is being written (the
+// write and the delete), when the run's context is done.
+const untagFinish = 10 * time.Second
 
 func isNotFound(err error) bool {
 	var te *transport.Error
