@@ -152,3 +152,47 @@ func TestCopyStopsAtFirstFailure(t *testing.T) {
 		t.Errorf("%d uploads started after the first failed for good (17 blobs)", n)
 	}
 }
+
+// TestClientBoundsAnswers: a source registry whose manifest never ends,
+// or declares 2 GiB, fails the promotion with ErrAnswerTooLarge naming
+// the request, and nothing is written to the target.
+func TestClientBoundsAnswers(t *testing.T) {
+	t.Parallel()
+	for _, declared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("declared-%v", declared), func(t *testing.T) {
+			t.Parallel()
+			const digest = "sha256:" + "1111111111111111111111111111111111111111111111111111111111111111"
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.Contains(r.URL.Path, "/manifests/") {
+					return
+				}
+				w.Header().Set("Content-Type", string(types.OCIManifestSchema1))
+				w.Header().Set("Docker-Content-Digest", digest)
+				if declared {
+					w.Header().Set("Content-Length", strconv.Itoa(2<<30))
+				}
+				if r.Method != http.MethodGet {
+					return
+				}
+				w.Write([]byte(`{"schemaVersion":2,"annotations":{"a":"`))
+				chunk := []byte(strings.Repeat("x", 64<<10))
+				for {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			}))
+			defer srv.Close()
+			reg := rt.New(t)
+			proxy := rt.NewFaultProxy(t, reg.Host(), 1)
+			src := mustDigest(t, strings.TrimPrefix(srv.URL, "http://")+"/src/app@"+digest)
+			_, err := newTestClient(t).Promote(ctxT(t), req(src, proxy.Host()+"/dst/app", []string{"v1"}, nil, ""))
+			if !errors.Is(err, ErrAnswerTooLarge) || !strings.Contains(err.Error(), "/v2/src/app/manifests/"+digest) {
+				t.Fatalf("error %v: want %v naming the request", err, ErrAnswerTooLarge)
+			}
+			if n := writes(proxy); n != 0 {
+				t.Errorf("%d writes reached the target", n)
+			}
+		})
+	}
+}
