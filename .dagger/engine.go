@@ -14,10 +14,6 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
-// registryImage is the CNCF distribution registry of the zero-setup
-// ephemeral registry, pinned by digest (registry 2.8.3).
-const registryImage = "docker.io/library/registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
-
 // engine runs flow execs as container execs: every cell on the same built
 // container (one build per run), or on a digest-pinned image.
 type engine struct {
@@ -41,7 +37,7 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 	}
 	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, redact: m.redactor(ctx)}
 	if plan.Ephemeral {
-		if e.registry, e.registryHost, err = ephemeralRegistry(ctx); err != nil {
+		if e.registry, e.registryHost, err = ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -51,17 +47,23 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 // ephemeralRegistry starts the zero-setup registry (storage in a cache
 // volume, so it outlives the call) and returns it with the endpoint a
 // registry client reaches it at. The engine itself must address it as
-// localhost:5000 through the RegistryService option (DESIGN.md §9).
-func ephemeralRegistry(ctx context.Context) (*dagger.Service, string, error) {
+// localhost:5000 through the RegistryService option (DESIGN.md §9). The
+// registry image is the config's ephemeral.image, by default
+// runplan.DefaultEphemeralImage.
+func ephemeralRegistry(ctx context.Context, cfg *config.Config) (*dagger.Service, string, error) {
+	image := cfg.Ephemeral.Image
+	if image == "" {
+		image = runplan.DefaultEphemeralImage
+	}
 	svc, err := dag.Container().
-		From(registryImage).
+		From(image).
 		WithEnvVariable("REGISTRY_STORAGE_DELETE_ENABLED", "true").
 		WithMountedCache("/var/lib/registry", dag.CacheVolume("slipway-ephemeral-registry")).
 		WithExposedPort(5000).
 		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}).
 		Start(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("starting the ephemeral registry: %w", err)
+		return nil, "", fmt.Errorf("starting the ephemeral registry (%s; set ephemeral.image to a mirror where the engine cannot pull it): %w", image, err)
 	}
 	host, err := svc.Endpoint(ctx)
 	if err != nil {

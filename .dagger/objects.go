@@ -5,6 +5,7 @@ import (
 
 	"github.com/slipway-ci/slipway/pipeline/flow"
 	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
 // TestReport is the result of a test matrix run.
@@ -30,8 +31,10 @@ type Cell struct {
 	// pass, fail, flaky, timeout, error or cancelled.
 	Status string
 	// Why the cell did not pass, or that it passed on a retry.
-	Reason   string
+	Reason string
+	// Exit code of the cell's last attempt.
 	ExitCode int
+	// How many times the cell ran: 1, or more after retries.
 	Attempts int
 }
 
@@ -47,8 +50,8 @@ func newTestReport(r *report.Report) (*TestReport, error) {
 	return out, nil
 }
 
-// JSON is the whole report, the input of `slipway gate`.
-func (r *TestReport) JSON() string { return r.JSONText }
+// Json is the whole report, the input of `slipway gate`.
+func (r *TestReport) Json() string { return r.JSONText }
 
 // Markdown is the summary for $GITHUB_STEP_SUMMARY.
 func (r *TestReport) Markdown() string { return r.MarkdownText }
@@ -70,7 +73,8 @@ type Promotion struct {
 	Baseline string
 	// What happened to each tag, the copy and the promotion record.
 	Actions []string
-	DryRun  bool
+	// Whether this was a dry run: tested and gated, nothing published.
+	DryRun bool
 	// +private
 	JSONText string
 	// +private
@@ -79,33 +83,38 @@ type Promotion struct {
 	JUnitText string
 }
 
-func newPromotion(p *flow.Promotion) (*Promotion, error) {
+// newPromotion is the Promotion of p; registryHost, the ephemeral
+// registry's service endpoint, is written localhost:5000 as users know it.
+func newPromotion(p *flow.Promotion, registryHost string) (*Promotion, error) {
 	rendered, err := p.Render()
 	if err != nil {
 		return nil, err
 	}
+	user := func(s string) string { return runplan.ForUser(s, registryHost) }
 	out := &Promotion{
 		Decision:     "fail",
-		Headline:     p.Decision.Headline(),
+		Headline:     user(p.Decision.Headline()),
 		Mode:         p.Decision.Mode,
-		Published:    p.Published,
+		Published:    user(p.Published),
 		Baseline:     p.BaselineDigest,
 		DryRun:       p.DryRun,
-		JSONText:     rendered.JSON,
-		MarkdownText: rendered.Markdown,
-		JUnitText:    rendered.JUnit,
+		JSONText:     user(rendered.JSON),
+		MarkdownText: user(rendered.Markdown),
+		JUnitText:    user(rendered.JUnit),
 	}
 	if p.Decision.Pass {
 		out.Decision = "pass"
 	}
 	if p.Result != nil {
-		out.Actions = p.Result.Lines()
+		for _, l := range p.Result.Lines() {
+			out.Actions = append(out.Actions, user(l))
+		}
 	}
 	return out, nil
 }
 
-// JSON is the decision with every reason, both reports and the registry actions.
-func (p *Promotion) JSON() string { return p.JSONText }
+// Json is the decision with every reason, both reports and the registry actions.
+func (p *Promotion) Json() string { return p.JSONText }
 
 // Markdown is the summary for $GITHUB_STEP_SUMMARY, decision first.
 func (p *Promotion) Markdown() string { return p.MarkdownText }
@@ -121,8 +130,8 @@ type PruneReport struct {
 	MarkdownText string
 }
 
-// JSON is the whole plan: every item with its reason.
-func (r *PruneReport) JSON() string { return r.JSONText }
+// Json is the whole plan: every item with its reason.
+func (r *PruneReport) Json() string { return r.JSONText }
 
 // Markdown is the plan as a table: every item with its reason, and the summary.
 func (r *PruneReport) Markdown() string { return "```\n" + r.MarkdownText + "```\n" }
