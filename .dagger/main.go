@@ -156,7 +156,7 @@ func (m *Slipway) Test(
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan)
+	eng, err := m.engine(ctx, cfg, plan, false)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (m *Slipway) Test(
 			return nil, err
 		}
 		if runplan.IsEphemeral(target.Ref) && eng.registry == nil {
-			if eng.registry, eng.registryHost, err = ephemeralRegistry(ctx, cfg); err != nil {
+			if eng.registry, eng.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 				return nil, err
 			}
 		}
@@ -200,7 +200,7 @@ func (m *Slipway) Promote(
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan)
+	eng, err := m.engine(ctx, cfg, plan, true)
 	if err != nil {
 		return nil, err
 	}
@@ -415,6 +415,26 @@ func (m *Slipway) plan(ctx context.Context, shard string) (*config.Config, *runp
 
 // build builds the image for one platform and stamps the plan's labels.
 func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string, buildArgs []string) (*dagger.Container, error) {
+	ctr, err := m.image(cfg, platform, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	return stamp(ctr, plan), nil
+}
+
+// stamp puts the plan's labels on ctr. They change with every run (created,
+// run id), so cells run on the image without them, where an unchanged
+// commit's cells come from the engine's cache, and Publish stamps them.
+func stamp(ctr *dagger.Container, plan *runplan.Plan) *dagger.Container {
+	for _, l := range gitctx.LabelList(plan.Labels) {
+		k, v, _ := strings.Cut(l, "=")
+		ctr = ctr.WithLabel(k, v)
+	}
+	return ctr
+}
+
+// image builds the image for one platform, without labels.
+func (m *Slipway) image(cfg *config.Config, platform string, buildArgs []string) (*dagger.Container, error) {
 	args, err := runplan.BuildArgs(cfg.Build.Args, buildArgs)
 	if err != nil {
 		return nil, err
@@ -427,12 +447,7 @@ func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string,
 	for _, a := range args {
 		opts.BuildArgs = append(opts.BuildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
 	}
-	ctr := m.Source.Directory(cfg.Build.Context).DockerBuild(opts)
-	for _, l := range gitctx.LabelList(plan.Labels) {
-		k, v, _ := strings.Cut(l, "=")
-		ctr = ctr.WithLabel(k, v)
-	}
-	return ctr, nil
+	return m.Source.Directory(cfg.Build.Context).DockerBuild(opts), nil
 }
 
 // redactor hides the registry password in every log tail a report keeps.
@@ -454,7 +469,7 @@ func (m *Slipway) registryFor(ctx context.Context, cfg *config.Config, ref strin
 		client, err := m.registryClient(ctx, false)
 		return client, "", err
 	}
-	_, host, err := ephemeralRegistry(ctx, cfg)
+	_, host, err := m.ephemeralRegistry(ctx, cfg)
 	if err != nil {
 		return nil, "", err
 	}

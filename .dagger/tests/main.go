@@ -195,6 +195,94 @@ func (t *SlipwayTests) Test(ctx context.Context) error {
 	return nil
 }
 
+// TestCached runs the same commit's tests twice, as two CI runs would.
+//
+// The second run's cells come from the engine's cache: the run's labels
+// (created, run id) are stamped at publish, not on the image the cells run
+// on. The failing case's message carries a nonce the sample app draws on
+// every real run, so the two reports must hold the same one.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) TestCached(ctx context.Context) error {
+	s, err := t.newScenario(ctx, "cached")
+	if err != nil {
+		return err
+	}
+	var messages []string
+	for _, run := range []string{"first", "second"} {
+		rep := dag.Slipway(dagger.SlipwayOpts{
+			Source:    sampleApp(s.config("base", []string{"e2e"})),
+			Revision:  s.revision("cached"),
+			RunID:     s.runID(run),
+			SourceURL: sourceURL,
+		}).Test()
+		text, err := rep.JSON(ctx)
+		if err != nil {
+			return err
+		}
+		var r testReport
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			return fmt.Errorf("report JSON: %w", err)
+		}
+		msg := ""
+		for _, c := range r.Cells {
+			for _, k := range c.Cases {
+				if c.ID == "e2e" && k.Name == "checkout" {
+					msg = k.Message
+				}
+			}
+		}
+		if !strings.Contains(msg, "(run ") {
+			return fmt.Errorf("%s run: e2e checkout message %q, want the sample app's nonce", run, msg)
+		}
+		messages = append(messages, msg)
+	}
+	if messages[0] != messages[1] {
+		return fmt.Errorf("the second run of an unchanged commit ran its cells again (%q, then %q): want them from the engine's cache", messages[0], messages[1])
+	}
+	return nil
+}
+
+// EphemeralPerProject shows two projects never share an ephemeral registry.
+//
+// Project A promotes a baseline under the scenario's floating tag; project
+// B (another --source-url, the same config and tag) then finds no baseline
+// and is judged strict, while A's next run finds its own.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) EphemeralPerProject(ctx context.Context) error {
+	s, err := t.newScenario(ctx, "projects")
+	if err != nil {
+		return err
+	}
+	digest, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	for _, tt := range []struct {
+		sourceURL, mode, baseline string
+	}{
+		{"https://github.com/acme/other", "strict", ""},
+		{sourceURL, "no-regression", digest},
+	} {
+		p, err := readPromotion(ctx, dag.Slipway(dagger.SlipwayOpts{
+			Source:    sampleApp(s.config("base", []string{"unit"})),
+			Revision:  s.revision("projects"),
+			RunID:     s.runID("projects"),
+			SourceURL: tt.sourceURL,
+		}).Promote(dagger.SlipwayPromoteOpts{DryRun: true}))
+		if err != nil {
+			return err
+		}
+		if p.Decision.Mode != tt.mode || digestOf(p.BaselineDigest) != tt.baseline {
+			return fmt.Errorf("--source-url %s: mode %q, baseline %q; want %q and %q", tt.sourceURL, p.Decision.Mode, p.BaselineDigest, tt.mode, tt.baseline)
+		}
+	}
+	return nil
+}
+
 // PromoteBetter promotes a candidate that fixes the baseline's failing case.
 //
 // The gate passes and says so, the candidate is published once, the

@@ -295,6 +295,7 @@ func TestDefaults(t *testing.T) {
 		{"scan.javaDbRepositories", d.Scan.JavaDBRepositories, []string{"ghcr.io/aquasecurity/trivy-java-db:1", "public.ecr.aws/aquasecurity/trivy-java-db:1", "mirror.gcr.io/aquasec/trivy-java-db:1"}},
 		{"scan.image", d.Scan.Image, ""},
 		{"ephemeral.image", d.Ephemeral.Image, ""},
+		{"ephemeral.project", d.Ephemeral.Project, ""},
 		{"scan.offline", d.Scan.Offline, false},
 		{"tags.immutable", d.Tags.Immutable, []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"}},
 		{"tags.floating", d.Tags.Floating, []string{"stable"}},

@@ -41,6 +41,11 @@ type Ephemeral struct {
 	// without Docker Hub. Default "": CNCF distribution 2.8.3 from Docker
 	// Hub, as this Slipway version pins it.
 	Image string `yaml:"image" json:"image"`
+	// Project names the project whose ephemeral registry this is: runs of
+	// one project share its images and baselines, two projects never do.
+	// Default "": the module's --source-url, else the source's git remote
+	// origin. A new name starts the project over with an empty registry.
+	Project string `yaml:"project" json:"project"`
 }
 
 // Build says how the image is built, once per run.

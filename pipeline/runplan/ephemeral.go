@@ -1,6 +1,8 @@
 package runplan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -71,3 +73,76 @@ type userError struct {
 
 func (e *userError) Error() string { return e.msg }
 func (e *userError) Unwrap() error { return e.err }
+
+// Project is whose ephemeral registry a run uses: runs of one project share
+// its images and baselines, two projects never do.
+type Project struct {
+	// ID identifies the project: the config's ephemeral.project, else its
+	// repository URL without scheme, user and .git (github.com/acme/app).
+	ID string
+	// From says where ID came from: "ephemeral.project", "--source-url",
+	// "git remote origin", or "none" (every such run shares one registry).
+	From string
+}
+
+// ProjectOf decides the project of a run from the config's
+// ephemeral.project, the module's --source-url and the text of the
+// source's .git/config (each may be empty), in that order.
+func ProjectOf(configProject, sourceURL, gitConfig string) Project {
+	if p := strings.TrimSpace(configProject); p != "" {
+		return Project{ID: p, From: "ephemeral.project"}
+	}
+	if u := normalizeRepoURL(sourceURL); u != "" {
+		return Project{ID: u, From: "--source-url"}
+	}
+	if u := normalizeRepoURL(originURL(gitConfig)); u != "" {
+		return Project{ID: u, From: "git remote origin"}
+	}
+	return Project{ID: "", From: "none"}
+}
+
+// Volume is the name of the engine cache volume that stores the project's
+// ephemeral registry.
+func (p Project) Volume() string {
+	sum := sha256.Sum256([]byte(p.ID))
+	return "slipway-ephemeral-" + hex.EncodeToString(sum[:8])
+}
+
+// normalizeRepoURL reduces the ways one repository is written
+// (https://github.com/Acme/app.git, git@github.com:acme/app,
+// ssh://git@github.com/acme/app/) to one: github.com/acme/app.
+func normalizeRepoURL(u string) string {
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return ""
+	}
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+	} else if at, rest, ok := strings.Cut(u, "@"); ok && !strings.Contains(at, "/") {
+		u = strings.Replace(rest, ":", "/", 1) // scp-like: git@host:owner/repo
+	}
+	host, path, _ := strings.Cut(u, "/")
+	if _, h, ok := strings.Cut(host, "@"); ok {
+		host = h // user@ in a URL
+	}
+	u = host + "/" + path
+	u = strings.TrimRight(u, "/")
+	u = strings.TrimSuffix(u, ".git")
+	return strings.ToLower(u)
+}
+
+// originURL is the url of [remote "origin"] in the text of a .git/config.
+func originURL(gitConfig string) string {
+	in := false
+	for _, line := range strings.Split(gitConfig, "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "[") {
+			in = strings.ReplaceAll(l, " ", "") == `[remote"origin"]`
+			continue
+		}
+		if k, v, ok := strings.Cut(l, "="); in && ok && strings.TrimSpace(k) == "url" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

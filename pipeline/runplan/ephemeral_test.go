@@ -76,3 +76,41 @@ func TestForUserErr(t *testing.T) {
 		t.Error("ForUserErr changed an error it had nothing to rewrite")
 	}
 }
+
+func TestProjectOf(t *testing.T) {
+	t.Parallel()
+	const gitConfig = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://github.com/other/app\n[remote \"origin\"]\n\turl = git@github.com:Acme/App.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
+	for _, tt := range []struct {
+		name, project, sourceURL, gitConfig string
+		want                                Project
+	}{
+		{"config wins", "shop", "https://github.com/acme/app", gitConfig, Project{"shop", "ephemeral.project"}},
+		{"source url", "", "https://github.com/Acme/app.git/", gitConfig, Project{"github.com/acme/app", "--source-url"}},
+		{"git origin", "", "", gitConfig, Project{"github.com/acme/app", "git remote origin"}},
+		{"ssh url", "", "ssh://git@github.com/acme/app", "", Project{"github.com/acme/app", "--source-url"}},
+		{"https with user", "", "https://bot@gitlab.com/acme/app.git", "", Project{"gitlab.com/acme/app", "--source-url"}},
+		{"nothing", "", "", "[core]\n", Project{"", "none"}},
+	} {
+		if got := ProjectOf(tt.project, tt.sourceURL, tt.gitConfig); got != tt.want {
+			t.Errorf("%s: ProjectOf = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	a, b := ProjectOf("", "https://github.com/acme/app", ""), ProjectOf("", "git@github.com:acme/app.git", "")
+	if a.Volume() != b.Volume() {
+		t.Errorf("one repository written two ways got two volumes: %s, %s", a.Volume(), b.Volume())
+	}
+	if c := ProjectOf("", "https://github.com/acme/other", ""); c.Volume() == a.Volume() {
+		t.Errorf("two repositories share volume %s", a.Volume())
+	}
+}
+
+func FuzzProjectOf(f *testing.F) {
+	f.Add("", "git@github.com:acme/app.git", "[remote \"origin\"]\nurl = x")
+	f.Add("p", "https://u@h/a@b/c", "")
+	f.Fuzz(func(t *testing.T, project, sourceURL, gitConfig string) {
+		p := ProjectOf(project, sourceURL, gitConfig)
+		if v := p.Volume(); !strings.HasPrefix(v, "slipway-ephemeral-") || len(v) != len("slipway-ephemeral-")+16 {
+			t.Errorf("volume %q", v)
+		}
+	})
+}
