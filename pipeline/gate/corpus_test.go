@@ -112,3 +112,79 @@ func TestCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusCounts: what the parser reads from each corpus file agrees with
+// the counts the tool itself printed (recorded beside the file in .txt):
+// passed includes flaky passes, failed includes errors. Where a tool
+// counts differently, the row says how.
+func TestCorpusCounts(t *testing.T) {
+	t.Parallel()
+	type counts struct{ cases, passed, failed, skipped, flaky int }
+	tests := []struct {
+		file string
+		want counts
+	}{
+		// gotestsum: the first run's "DONE 7 tests, 1 skipped, 2 failures";
+		// its later lines count every rerun attempt, which become one case.
+		{"gotestsum/base", counts{7, 4, 2, 1, 0}},
+		// "DONE 7 tests, 1 skipped, 4 failures", then TestFlaky passed its rerun.
+		{"gotestsum/cand", counts{7, 3, 3, 1, 1}},
+		// go test prints no totals: the file's own tests="7" failures="2" skipped="1".
+		{"go-junit-report/base", counts{7, 4, 2, 1, 0}},
+		{"go-junit-report/cand", counts{7, 2, 4, 1, 0}},
+		// "2 failed, 6 passed, 1 skipped, 1 xfailed, 1 error, 3 rerun": an
+		// xfail is a skip in JUnit; reruns are not in the file.
+		{"pytest/base", counts{11, 6, 3, 2, 0}},
+		// "3 failed, 5 passed, 1 skipped, 1 xfailed, 1 error, 5 rerun".
+		{"pytest/cand", counts{11, 5, 4, 2, 0}},
+		{"jest/base", counts{6, 3, 2, 1, 0}}, // "2 failed, 1 skipped, 3 passed, 6 total"
+		{"jest/cand", counts{6, 2, 3, 1, 0}}, // "3 failed, 1 skipped, 2 passed, 6 total"
+		{"jest-shape/base", counts{3, 3, 0, 0, 0}},
+		{"jest-shape/cand", counts{3, 2, 1, 0, 0}},
+		{"mocha/base", counts{6, 3, 2, 1, 0}}, // "3 passing, 1 pending, 2 failing"
+		{"mocha/cand", counts{6, 2, 3, 1, 0}}, // "2 passing, 1 pending, 3 failing"
+		{"vitest/base", counts{6, 3, 2, 1, 0}},
+		{"vitest/cand", counts{6, 2, 3, 1, 0}},
+		{"node/base", counts{6, 3, 2, 1, 0}},
+		{"node/cand", counts{6, 2, 3, 1, 0}},
+		{"node-shape/base", counts{3, 3, 0, 0, 0}},
+		{"node-shape/cand", counts{3, 2, 1, 0, 0}},
+		{"bats/base", counts{6, 3, 2, 1, 0}},
+		{"bats/cand", counts{6, 2, 3, 1, 0}},
+		{"playwright/base", counts{7, 4, 2, 1, 0}}, // "2 failed, 1 skipped, 4 passed"
+		{"playwright/cand", counts{7, 3, 3, 1, 1}}, // "3 failed, 1 flaky, 1 skipped, 2 passed"
+		{"playwright-shape/base", counts{6, 6, 0, 0, 0}},
+		{"playwright-shape/cand", counts{6, 5, 1, 0, 0}},
+		{"playwright-retries/base", counts{3, 3, 0, 0, 0}},
+		{"playwright-retries/cand", counts{3, 3, 0, 0, 1}}, // "1 flaky, 2 passed"
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			dir, variant, _ := strings.Cut(tt.file, "/")
+			var got counts
+			for _, c := range corpusCell(t, dir, variant).Cases {
+				got.cases++
+				switch {
+				case c.Status == report.CasePass:
+					got.passed++
+				case c.Status.Failed():
+					got.failed++
+				case c.Status == report.CaseSkip:
+					got.skipped++
+				}
+				if c.Flaky {
+					got.flaky++
+				}
+			}
+			if got != tt.want {
+				t.Errorf("read %+v, the tool counted %+v", got, tt.want)
+			}
+		})
+	}
+	// Every corpus file is in the table.
+	files, _ := filepath.Glob("testdata/corpus/*/*.xml")
+	if len(files) != len(tests) {
+		t.Errorf("%d corpus files, %d rows", len(files), len(tests))
+	}
+}

@@ -305,11 +305,11 @@ func (d *decider) strict(c report.CellResult, fail Kind) {
 	for _, k := range sortedKeys(cases) {
 		tc := cases[k]
 		if tc.ambiguous {
+			for _, m := range failing(tc.members) {
+				d.add(Reason{Kind: fail, Cell: c.ID, Case: m.ID(), Blocking: true, Message: caseMsg(m) + ambiguityNote(tc)})
+			}
 			for _, m := range tc.members {
-				switch {
-				case m.Status.Failed():
-					d.add(Reason{Kind: fail, Cell: c.ID, Case: m.ID(), Blocking: true, Message: caseMsg(m) + ambiguityNote(tc)})
-				case m.Flaky:
+				if m.Flaky {
 					d.flaky(c.ID, m.ID(), flakyMsg(m))
 				}
 			}
@@ -491,10 +491,7 @@ func (d *decider) compareGroup(cell string, c, b entry) {
 		note = ambiguityNote(b)
 	}
 	if cFailed > 0 {
-		for _, m := range c.members {
-			if !m.Status.Failed() {
-				continue
-			}
+		for _, m := range failing(c.members) {
 			switch {
 			case bRan == 0:
 				d.add(Reason{Kind: NewFailure, Cell: cell, Case: m.ID(), Blocking: true, Message: caseMsg(m) + note})
@@ -524,6 +521,20 @@ func (d *decider) compareGroup(cell string, c, b entry) {
 			d.flaky(cell, m.ID(), flakyMsg(m))
 		}
 	}
+}
+
+// failing returns the failing members, one per display id (twins that
+// nothing tells apart would give the same reason twice).
+func failing(members []report.Case) []report.Case {
+	var out []report.Case
+	seen := map[string]bool{}
+	for _, m := range members {
+		if m.Status.Failed() && !seen[m.ID()] {
+			seen[m.ID()] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // ambiguityWarning adds one warning for a candidate cell whose cases share

@@ -54,7 +54,7 @@ func CellFromJUnit(id string, files []JUnitFile, opts ...ParseOption) (CellResul
 	case failed > 0:
 		c.Status, c.ExitCode = Fail, 1
 		i := slices.IndexFunc(c.Cases, func(tc Case) bool { return tc.Status.Failed() })
-		c.Reason = fmt.Sprintf("%d failing test cases, first: %s", failed, c.Cases[i].ID())
+		c.Reason = fmt.Sprintf("%d of %d test cases failed, first: %s", failed, len(c.Cases), c.Cases[i].ID())
 	}
 	return c, nil
 }

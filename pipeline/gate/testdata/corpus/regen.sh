@@ -57,6 +57,10 @@ pair() {
 				echo "command: $fn $v (see regen.sh)"
 				echo "counts printed by the tool:"
 				{ grep -E "$counts" log.txt || echo '  (none found)'; } | sed 's/\x1b\[[0-9;]*m//g; s/^/  /'
+				echo "counts in the file's first element that has them:"
+				{ grep -o -m1 '<testsuites* [^>]*tests="[0-9]*"[^>]*>' out.xml || echo '(none)'; } |
+					{ grep -o '\(tests\|failures\|errors\|skipped\)="[0-9]*"\|(none)' || true; } | tr '\n' ' ' | sed 's/^/  /; s/ $//'
+				echo
 			} >"$OUT/$name/$v.txt")
 	done
 }
@@ -189,7 +193,7 @@ $(only cand "  it('added', () => { assert.strictEqual(0, 19); });")
 $(only base "  it('removed', () => {});")
 });
 EOF
-	./node_modules/.bin/mocha --reporter mocha-junit-reporter --reporter-options mochaFile=out.xml test/ || true
+	./node_modules/.bin/mocha --reporter mocha-junit-reporter --reporter-options mochaFile=out.xml,includePending=true test/ || true
 	./node_modules/.bin/mocha --reporter dot test/
 }
 
