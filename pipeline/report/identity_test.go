@@ -183,8 +183,10 @@ func FuzzIdentity(f *testing.F) {
 	f.Add([]byte{0, 4, 1, 0, 1, 32, 0, 12, 1, 0, 1, 0})
 	f.Add([]byte{0, 192, 1, 32, 1, 0, 1, 32, 1, 0})
 	f.Add([]byte{0, 0, 1, 0, 0, 0, 1, 32})
+	// Real tools' output: this package's samples and the gate's corpus.
 	files, _ := filepath.Glob("testdata/*.xml")
-	for _, name := range files {
+	more, _ := filepath.Glob("../gate/testdata/corpus/*/*.xml")
+	for _, name := range append(files, more...) {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
