@@ -107,10 +107,11 @@ func TestReportThenGateMatchesModule(t *testing.T) {
 		if got.Pass != want.Pass || got.Tests != want.Tests || !reflect.DeepEqual(reasonsOf(got.Reasons), reasonsOf(want.Reasons)) {
 			t.Errorf("flaky %s: slipway report + gate:\n%q\nthe module:\n%q", flaky, reasonsOf(got.Reasons), reasonsOf(want.Reasons))
 		}
-		// The three shapes: a regression naming the broken test, not flaky.
-		for _, name := range []string{"home.spec.js › renders [hostname=webkit]", "test › renders", "undefined ›  renders [testsuite #1]"} {
+		// The three shapes: a regression naming the broken test, not flaky
+		// (jest-junit's position is shown, whichever it was in this run).
+		for _, name := range []string{"home.spec.js › renders [hostname=webkit]", "test › renders", "undefined ›  renders [testsuite #"} {
 			if !slices.ContainsFunc(got.Reasons, func(r gate.Reason) bool {
-				return r.Kind == gate.Regression && r.Blocking && strings.HasSuffix(r.Case, name)
+				return r.Kind == gate.Regression && r.Blocking && strings.Contains(r.Case, name)
 			}) {
 				t.Errorf("flaky %s: no blocking regression on %q", flaky, name)
 			}
@@ -136,7 +137,7 @@ func TestReportCells(t *testing.T) {
 	os.WriteFile(empty, []byte(`<testsuites tests="0"></testsuites>`), 0o644)
 	// Several files per cell: their cases in order; the cell fails with one failing case.
 	code, out, errOut := runSlipway("report", "--cell", "unit", corpus+"gotestsum/base.xml", corpus+"bats/base.xml",
-		"--cell", "e2e", corpus+"playwright-shape/base.xml", "--cell", "crashed", empty, "--shard", "2/3")
+		"--cell", "e2e", corpus+"playwright-retries/base.xml", "--cell", "crashed", empty, "--shard", "2/3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -148,7 +149,7 @@ func TestReportCells(t *testing.T) {
 	for _, c := range r.Cells {
 		got = append(got, c.ID+" "+string(c.Status)+" "+strings.Repeat("x", len(c.Cases)))
 	}
-	want := []string{"unit fail " + strings.Repeat("x", 7+6), "e2e pass xxxxxx", "crashed fail "}
+	want := []string{"unit fail " + strings.Repeat("x", 7+6), "e2e pass xxx", "crashed fail "}
 	if !reflect.DeepEqual(got, want) || r.Shard != "2/3" {
 		t.Errorf("cells %q shard %q, want %q", got, r.Shard, want)
 	}

@@ -7,7 +7,8 @@
 # base), a skip (skipped) and, where the tool reruns, a flaky test (flaky:
 # fails its first attempt in cand). The *-shape pairs are the identity
 # collisions of Playwright projects, node's runner and jest-junit: the
-# candidate breaks `renders` in one place only. Beside each XML file, a .txt
+# candidate breaks `renders` in one place only, beside a known failure
+# (legacy) that fails the cell on both sides, so only the cases can tell. Beside each XML file, a .txt
 # records the tool's version and the counts it printed.
 #
 # Installs what is missing: pytest, pytest-rerunfailures and bats from
@@ -172,7 +173,7 @@ EOF
 
 run_jest_shape() {
 	mkdir -p src
-	printf "test('renders', () => { expect(process.env.VARIANT).toBe(process.env.VARIANT); });\ntest('only in a', () => {});\n" >src/a.test.js
+	printf "test('renders', () => { expect(process.env.VARIANT).toBe(process.env.VARIANT); });\ntest('legacy', () => { throw new Error('coupon service is down'); });\n" >src/a.test.js
 	printf "const cand = process.env.VARIANT === 'cand';\ntest('renders', () => { expect(cand ? 'blank' : 'page').toBe('page'); });\n" >src/b.test.js
 	echo '{"name":"shop","private":true}' >package.json
 	JEST_JUNIT_OUTPUT_NAME=out.xml ./node_modules/.bin/jest --ci --runInBand --reporters=default --reporters=jest-junit
@@ -252,7 +253,7 @@ run_playwright_shape() {
 const { test, expect } = require('@playwright/test');
 const broken = process.env.VARIANT === 'cand';
 test('renders', async ({}, info) => { expect(broken && info.project.name === 'webkit' ? 'blank' : 'page').toBe('page'); });
-test('links', async () => {});
+test('legacy', async () => { throw new Error('coupon service is down'); });
 EOF
 	./node_modules/.bin/playwright test
 }
@@ -287,7 +288,7 @@ EOF
 
 run_node_shape() {
 	mkdir -p test
-	printf "const test = require('node:test');\ntest('renders', () => {});\ntest('only in a', () => {});\n" >test/a.test.js
+	printf "const test = require('node:test');\ntest('renders', () => {});\ntest('legacy', () => { throw new Error('coupon service is down'); });\n" >test/a.test.js
 	printf "const test = require('node:test');\nconst assert = require('node:assert');\ntest('renders', () => { assert.strictEqual(process.env.VARIANT === 'cand' ? 'blank' : 'page', 'page'); });\n" >test/b.test.js
 	node --test --test-reporter=junit --test-reporter-destination=out.xml --test-reporter=spec --test-reporter-destination=stdout test/a.test.js test/b.test.js
 }
@@ -302,7 +303,9 @@ run_bats() {
 $(only cand '@test "added" { [ 0 -eq 19 ]; }')
 $(only base '@test "removed" { true; }')
 EOF
-	bats --formatter tap --report-formatter junit --output . cart.bats
+	bats --formatter tap --report-formatter junit --output . cart.bats || true
+	# bats' report formatter may still be writing when bats exits.
+	for _ in $(seq 50); do grep -q '</testsuites>' report.xml 2>/dev/null && break; sleep 0.2; done
 	mv report.xml out.xml
 }
 
