@@ -85,7 +85,7 @@ func TestCorpus(t *testing.T) {
 		// go test without reruns: the flaky test's one attempt failed.
 		{dir: "go-junit-report", cfg: warn, reasons: common("go-junit-report", goName, "!regression go-junit-report TestFlaky")},
 		// pytest-rerunfailures writes only the last attempt: test_flaky passes.
-		// xfail is a skip; the fixture error fails on both (known).
+		// xfail is a skip, xpass a pass; the fixture error fails on both (known).
 		{dir: "pytest", cfg: warn, reasons: common("pytest", pytest, "known-failure pytest test_needs_db")},
 		{dir: "jest", cfg: warn, reasons: common("jest", jest)},
 		{dir: "mocha", cfg: warn, reasons: common("mocha", mocha)},
@@ -148,11 +148,12 @@ func TestCorpusCounts(t *testing.T) {
 		// go test prints no totals: the file's own tests="7" failures="2" skipped="1".
 		{"go-junit-report/base", counts{7, 4, 2, 1, 0}},
 		{"go-junit-report/cand", counts{7, 2, 4, 1, 0}},
-		// "2 failed, 6 passed, 1 skipped, 1 xfailed, 1 error, 3 rerun": an
-		// xfail is a skip in JUnit; reruns are not in the file.
-		{"pytest/base", counts{11, 6, 3, 2, 0}},
-		// "3 failed, 5 passed, 1 skipped, 1 xfailed, 1 error, 5 rerun".
-		{"pytest/cand", counts{11, 5, 4, 2, 0}},
+		// "2 failed, 6 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error, 3
+		// rerun": in JUnit an xfail is a skip and an xpass a pass; reruns
+		// are not in the file.
+		{"pytest/base", counts{12, 7, 3, 2, 0}},
+		// "3 failed, 5 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error, 5 rerun".
+		{"pytest/cand", counts{12, 6, 4, 2, 0}},
 		{"jest/base", counts{6, 3, 2, 1, 0}},       // "2 failed, 1 skipped, 3 passed, 6 total"
 		{"jest/cand", counts{6, 2, 3, 1, 0}},       // "3 failed, 1 skipped, 2 passed, 6 total"
 		{"jest-shape/base", counts{3, 2, 1, 0, 0}}, // "1 failed, 2 passed, 3 total"
