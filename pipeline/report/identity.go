@@ -43,7 +43,7 @@ type suiteElem struct {
 	name, hostname, file, id, pkg string
 	props                         []string
 	// occurrence is the element's 1-based position among the file's
-	// <testsuite> elements of the same name.
+	// <testsuite> elements of the same name that hold cases.
 	occurrence int
 	// goSuite: a go.version property (gotestsum, go-junit-report).
 	goSuite bool

@@ -64,6 +64,12 @@ func TestParseJUnitIdentity(t *testing.T) {
 			want: []string{"undefined ›  renders [testsuite #1] fail+ambiguous", "undefined ›  renders [testsuite #2] pass+ambiguous", "undefined ›  only pass"},
 		},
 		{
+			name: "positions count the suites that hold cases",
+			in: `<testsuites><testsuite name="u"/><testsuite name="u"><testcase name="a"/></testsuite>` +
+				`<testsuite name="v"><testcase name="a"/></testsuite><testsuite name="u"><testcase name="a"/></testsuite></testsuites>`,
+			want: []string{"u › a [testsuite #1] pass+ambiguous", "v › a pass", "u › a [testsuite #2] pass+ambiguous"},
+		},
+		{
 			name: "node: nothing tells them apart",
 			in:   `<testsuites><testcase classname="test" name="renders"/><testcase classname="test" name="a"/><testcase classname="test" name="renders"><failure/></testcase></testsuites>`,
 			want: []string{"test › renders pass+ambiguous", "test › a pass", "test › renders fail+ambiguous"},

@@ -103,11 +103,11 @@ func ParseJUnit(r io.Reader, opts ...ParseOption) ([]Case, error) {
 }
 
 type junitParser struct {
-	opts   parseOptions
-	d      *xml.Decoder
-	cases  []rawCase
-	suites []*suiteElem
-	named  map[string]int // <testsuite> elements seen per name
+	opts  parseOptions
+	d     *xml.Decoder
+	cases []rawCase
+	// named counts the <testsuite> elements with cases, per name.
+	named map[string]int
 }
 
 func (p *junitParser) parse() ([]rawCase, error) {
@@ -169,12 +169,6 @@ func (p *junitParser) newSuite(t xml.StartElement, parent string) *suiteElem {
 	if s.name == "" {
 		s.name = parent
 	}
-	if p.named == nil {
-		p.named = map[string]int{}
-	}
-	p.named[s.name]++
-	s.occurrence = p.named[s.name]
-	p.suites = append(p.suites, s)
 	return s
 }
 
@@ -244,6 +238,14 @@ func (p *junitParser) properties(s *suiteElem) error {
 func (p *junitParser) testcase(s *suiteElem, start xml.StartElement) error {
 	if len(p.cases) >= p.opts.maxCases {
 		return fmt.Errorf("line %d: more than %d test cases: %w", p.line(), p.opts.maxCases, ErrTooLarge)
+	}
+	if s.occurrence == 0 && !s.root {
+		// Numbered at its first case: empty suites cost nothing.
+		if p.named == nil {
+			p.named = map[string]int{}
+		}
+		p.named[s.name]++
+		s.occurrence = p.named[s.name]
 	}
 	c := Case{
 		Suite:     s.name,
