@@ -238,3 +238,29 @@ func FuzzIdentity(f *testing.F) {
 		}
 	})
 }
+
+// TestMergedJUnitKeepsTwinsApart: the merged JUnit Slipway writes keeps
+// Where, so tests told apart in the tool's file stay apart when read back.
+func TestMergedJUnitKeepsTwinsApart(t *testing.T) {
+	t.Parallel()
+	cases := parseFile(t, "../gate/testdata/corpus/playwright-shape/cand.xml")
+	r := &Report{Version: Version, Cells: []CellResult{{ID: "e2e", Status: Fail, Attempts: 1, Cases: cases}}}
+	var buf bytes.Buffer
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseJUnit(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, c := range back {
+		if c.Ambiguous {
+			t.Errorf("%s: ambiguous after a round trip", c.ID())
+		}
+		keys[c.Key()] = true
+	}
+	if len(cases) != 6 || len(keys) != len(back) {
+		t.Errorf("%d cases, %d back with %d keys", len(cases), len(back), len(keys))
+	}
+}
