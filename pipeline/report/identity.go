@@ -25,13 +25,15 @@ import (
 //     Surefire's and Playwright's <flakyFailure>/<rerunFailure> are read by
 //     the parser itself (one element per test).
 //  2. Identity from everything the file offers: where cases still collide,
-//     the first of the testcase's or testsuite's `file`, the testsuite's
-//     `package`, `hostname`, `id` and properties that tells colliding cases
-//     apart is added to every case of the file as Where (part of Key), so a
-//     test keeps its key when its twins are gone. What only the position of
-//     a repeated <testsuite> tells apart is numbered (Occurrence) but stays
-//     Ambiguous: tools write suites in the order they finish, so a position
-//     is no identity across runs. Cases nothing tells apart are Ambiguous.
+//     the testcase's or testsuite's `file`, the testsuite's `package`,
+//     `hostname`, `id` and properties are tried in that order, and each
+//     that tells colliding cases apart is added to every case of the file
+//     as Where (part of Key), so a test keeps its key in a run where its
+//     twins are gone. What only the position of a repeated <testsuite> (one
+//     that holds cases) tells apart is numbered (Occurrence) but stays
+//     Ambiguous: jest-junit writes suites in the order the files finished,
+//     so a position is no identity across runs. Cases nothing tells apart
+//     are Ambiguous.
 //
 // The gate judges Ambiguous cases as a group and fails closed: a failing
 // member is a failure no baseline can excuse as known.
