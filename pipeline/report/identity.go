@@ -26,14 +26,15 @@ import (
 //     the parser itself (one element per test).
 //  2. Identity from everything the file offers: where cases still collide,
 //     the testcase's or testsuite's `file`, the testsuite's `package`,
-//     `hostname`, `id` and properties are tried in that order, and each
+//     `hostname` and properties are tried in that order, and each
 //     that tells colliding cases apart is added to every case of the file
 //     as Where (part of Key), so a test keeps its key in a run where its
 //     twins are gone. What only the position of a repeated <testsuite> (one
 //     that holds cases) tells apart is numbered (Occurrence) but stays
 //     Ambiguous: jest-junit writes suites in the order the files finished,
-//     so a position is no identity across runs. Cases nothing tells apart
-//     are Ambiguous.
+//     so a position is no identity across runs. The testsuite's `id` is a
+//     position too (the JUnit schema numbers suites from 0 in file order),
+//     so it counts as one. Cases nothing tells apart are Ambiguous.
 //
 // The gate judges Ambiguous cases as a group and fails closed: a failing
 // member is a failure no baseline can excuse as known.
@@ -41,9 +42,9 @@ import (
 // suiteElem is one <testsuite> element, or the <testsuites> root for the
 // cases directly under it, with what it says about its cases.
 type suiteElem struct {
-	root                          bool
-	name, hostname, file, id, pkg string
-	props                         []string
+	root                      bool
+	name, hostname, file, pkg string
+	props                     []string
 	// occurrence is the element's 1-based position among the file's
 	// <testsuite> elements of the same name that hold cases.
 	occurrence int
@@ -140,7 +141,6 @@ var identityAttrs = []struct {
 	}},
 	{"package", func(r rawCase) string { return r.suite.pkg }},
 	{"hostname", func(r rawCase) string { return r.suite.hostname }},
-	{"id", func(r rawCase) string { return r.suite.id }},
 	{"properties", func(r rawCase) string { return strings.Join(r.suite.props, " ") }},
 }
 

@@ -50,12 +50,19 @@ func TestParseJUnitIdentity(t *testing.T) {
 			want: []string{"s › a [file=a.js] pass", "s › a [file=b.js] pass"},
 		},
 		{
-			name: "suite file, package, id, properties",
+			name: "suite package and properties",
 			in: `<testsuites><testsuite name="s" package="p1" id="0"><properties><property name="env" value="a"/></properties><testcase name="t"/></testsuite>` +
 				`<testsuite name="s" package="p2" id="1"><properties><property name="env" value="a"/></properties><testcase name="t"/></testsuite>` +
 				`<testsuite name="u" id="2"><properties><property name="env" value="a"/></properties><testcase name="t"/></testsuite>` +
 				`<testsuite name="u" id="3"><properties><property name="env" value="b"/></properties><testcase name="t"/></testsuite></testsuites>`,
-			want: []string{"s › t [package=p1, id=0] pass", "s › t [package=p2, id=1] pass", "u › t [id=2] pass", "u › t [id=3] pass"},
+			want: []string{"s › t [package=p1, properties=env=a] pass", "s › t [package=p2, properties=env=a] pass",
+				"u › t [properties=env=a] pass", "u › t [properties=env=b] pass"},
+		},
+		{
+			name: "a testsuite id is a position: no identity across runs",
+			in: `<testsuites><testsuite name="s" id="0"><testcase name="t"/></testsuite>` +
+				`<testsuite name="s" id="1"><testcase name="t"><failure/></testcase></testsuite></testsuites>`,
+			want: []string{"s › t [testsuite #1] pass+ambiguous", "s › t [testsuite #2] fail+ambiguous"},
 		},
 		{
 			name: "jest-junit: only the position tells them apart",

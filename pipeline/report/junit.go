@@ -74,9 +74,9 @@ func WithMaxCases(n int) ParseOption {
 //
 // Cases get their identity from everything the file offers (see
 // identity.go): gotestsum's reruns become one case, cases that suite,
-// classname and name do not tell apart get Where from the testsuite's
-// hostname, file, id, package or properties or the testcase's file, and
-// what stays alike is Ambiguous.
+// classname and name do not tell apart get Where from the testcase's file
+// or the testsuite's file, package, hostname or properties, and what stays
+// alike (or only a position or a testsuite id tells apart) is Ambiguous.
 //
 // The input is bounded: more than the byte limit, more cases than the case
 // limit (both wrap ErrTooLarge), or malformed XML is an error, never a
@@ -163,7 +163,6 @@ func (p *junitParser) newSuite(t xml.StartElement, parent string) *suiteElem {
 		name:     attr(t, "name"),
 		hostname: attr(t, "hostname"),
 		file:     attr(t, "file"),
-		id:       attr(t, "id"),
 		pkg:      attr(t, "package"),
 	}
 	if s.name == "" {
