@@ -60,37 +60,37 @@ func TestDecideAmbiguous(t *testing.T) {
 		{
 			name: "a twin failing on both is not excused as known", cfg: noReg,
 			cand: cell("node-shape", "cand"), base: cell("node-shape", "cand"),
-			reasons: []string{"!ambiguous node-shape renders", "ambiguous node-shape", "known-failure node-shape", "known-failure node-shape legacy"},
+			reasons: []string{"!ambiguous node-shape renders", "ambiguous node-shape", "known-failure node-shape legacy"},
 		},
 		{
 			name: "a fixed twin passes", cfg: noReg,
 			cand: cell("jest-shape", "base"), base: cell("jest-shape", "cand"),
-			pass: true, reasons: []string{"ambiguous jest-shape", "known-failure jest-shape", "known-failure jest-shape  legacy", "fixed jest-shape  renders [testsuite #1]"},
+			pass: true, reasons: []string{"ambiguous jest-shape", "known-failure jest-shape  legacy", "fixed jest-shape  renders [testsuite #1]"},
 		},
 		{
 			name: "a twin that no longer runs is dropped", cfg: noReg,
 			cand: drop(cell("node-shape", "base"), "renders"), base: cell("node-shape", "base"),
-			reasons: []string{"!dropped node-shape renders", "known-failure node-shape", "known-failure node-shape legacy"},
+			reasons: []string{"!dropped node-shape renders", "known-failure node-shape legacy"},
 		},
 		{
 			name: "allowDropped lets a dropped twin pass", cfg: config.Gate{AllowDropped: true},
 			cand: drop(cell("node-shape", "base"), "renders"), base: cell("node-shape", "base"),
-			pass: true, reasons: []string{"known-failure node-shape", "known-failure node-shape legacy", "dropped node-shape renders"},
+			pass: true, reasons: []string{"known-failure node-shape legacy", "dropped node-shape renders"},
 		},
 		{
 			name: "twins new to the cell that fail are new failures", cfg: noReg,
 			cand: cell("node-shape", "cand"), base: drop(drop(cell("node-shape", "base"), "renders"), "renders"),
-			reasons: []string{"!new-failure node-shape renders", "ambiguous node-shape", "known-failure node-shape", "known-failure node-shape legacy"},
+			reasons: []string{"!new-failure node-shape renders", "ambiguous node-shape", "known-failure node-shape legacy"},
 		},
 		{
 			name: "a report written before identities: duplicates are still a group", cfg: noReg,
 			cand: old(cell("jest-shape", "cand")), base: old(cell("jest-shape", "base")),
-			reasons: []string{"!regression jest-shape  renders", "ambiguous jest-shape", "known-failure jest-shape", "known-failure jest-shape  legacy"},
+			reasons: []string{"!regression jest-shape  renders", "ambiguous jest-shape", "known-failure jest-shape  legacy"},
 		},
 		{
 			name: "strict: a failing twin blocks, with the warning", cfg: config.Gate{Mode: config.ModeStrict},
 			cand:    cell("node-shape", "cand"),
-			reasons: []string{"!failure node-shape", "!failure node-shape legacy", "!failure node-shape renders", "ambiguous node-shape"},
+			reasons: []string{"!failure node-shape legacy", "!failure node-shape renders", "ambiguous node-shape"},
 		},
 		{
 			name: "strict: passing twins pass, with the warning", cfg: config.Gate{Mode: config.ModeStrict},

@@ -294,10 +294,15 @@ func (d *decider) strict(c report.CellResult, fail Kind) {
 	if d.unusable(c) {
 		return
 	}
-	switch c.Status {
-	case report.Fail, report.Timeout:
-		d.add(Reason{Kind: fail, Cell: c.ID, Blocking: true, Message: "cell " + string(c.Status) + ": " + orStatus(c)})
-	case report.Flaky:
+	start := len(d.dec.Reasons)
+	defer func() {
+		// The cell's own reason only where no case explains it.
+		if (c.Status == report.Fail || c.Status == report.Timeout) && !d.casesExplain(start, c.ID) {
+			d.add(Reason{Kind: fail, Cell: c.ID, Blocking: true, Message: "cell " + string(c.Status) + ": " + orStatus(c)})
+		}
+		d.dropParents(start)
+	}()
+	if c.Status == report.Flaky {
 		d.flaky(c.ID, "", orStatus(c))
 	}
 	cases := mergeCases(c.Cases)
@@ -339,6 +344,9 @@ func (d *decider) noRegression(cand, base *report.Report) {
 		case !b.Status.Ran():
 			d.add(Reason{Kind: BaselineUnusable, Cell: c.ID, Message: fmt.Sprintf("the baseline cell ended %s (%s): no evidence, so this cell must pass outright", b.Status, orStatus(b))})
 			d.strict(c, Failure)
+		case couldNotRun(b, c):
+			d.add(Reason{Kind: BaselineUnusable, Cell: c.ID, Message: fmt.Sprintf("baseline could not run this suite (%s): judged strict, this cell must pass outright", orStatus(b))})
+			d.strict(c, Failure)
 		default:
 			d.compare(c, b)
 		}
@@ -355,14 +363,22 @@ func (d *decider) compare(c, b report.CellResult) {
 	if d.unusable(c) {
 		return
 	}
-	switch bp, cp := b.Status.Passed(), c.Status.Passed(); {
-	case bp && !cp:
-		d.add(Reason{Kind: Regression, Cell: c.ID, Blocking: true, Message: fmt.Sprintf("%s on the baseline, %s on the candidate: %s", b.Status, c.Status, orStatus(c))})
-	case !bp && !cp:
-		d.add(Reason{Kind: KnownFailure, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline too; candidate: %s", b.Status, orStatus(c))})
-	case !bp && cp:
-		d.add(Reason{Kind: Fixed, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline, %s on the candidate", b.Status, c.Status)})
-	}
+	start := len(d.dec.Reasons)
+	defer func() {
+		// The cell's own reason only where no case explains it: one
+		// reason per test, and the cell's status is its cases'.
+		if !d.casesExplain(start, c.ID) {
+			switch bp, cp := b.Status.Passed(), c.Status.Passed(); {
+			case bp && !cp:
+				d.add(Reason{Kind: Regression, Cell: c.ID, Blocking: true, Message: fmt.Sprintf("%s on the baseline, %s on the candidate: %s", b.Status, c.Status, orStatus(c))})
+			case !bp && !cp:
+				d.add(Reason{Kind: KnownFailure, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline too; candidate: %s", b.Status, orStatus(c))})
+			case !bp && cp:
+				d.add(Reason{Kind: Fixed, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline, %s on the candidate", b.Status, c.Status)})
+			}
+		}
+		d.dropParents(start)
+	}()
 	if c.Status == report.Flaky {
 		d.flaky(c.ID, "", orStatus(c))
 	}
@@ -418,6 +434,52 @@ func (d *decider) compare(c, b report.CellResult) {
 			}
 		}
 	}
+}
+
+// couldNotRun reports a baseline cell that ran no test of its suite: its
+// command was not found or not executable (exit 126 or 127), or it wrote no
+// report where the candidate's did. It says nothing about the candidate's
+// tests: a candidate passing them has fixed nothing.
+func couldNotRun(b, c report.CellResult) bool {
+	if b.Status.Passed() || len(b.Cases) > 0 {
+		return false
+	}
+	return report.CannotRun(b.ExitCode) || len(c.Cases) > 0
+}
+
+// casesExplain reports whether a case-level reason about cell, added since
+// reason index start, accounts for the cell's outcome.
+func (d *decider) casesExplain(start int, cell string) bool {
+	for _, r := range d.dec.Reasons[start:] {
+		if r.Cell == cell && r.Case != "" && r.Kind != FlakyResult && r.Kind != Dropped {
+			return true
+		}
+	}
+	return false
+}
+
+// dropParents removes, from the reasons added since start, the reason of a
+// Go parent test (TestA) whose subtest (TestA/b) has a reason of the same
+// cell at least as severe: the parent fails because the subtest does, and
+// one failing test is one reason.
+func (d *decider) dropParents(start int) {
+	added := d.dec.Reasons[start:]
+	keep := added[:0:0]
+	for _, r := range added {
+		parent := false
+		if r.Case != "" && r.Kind != FlakyResult {
+			for _, o := range added {
+				if o.Cell == r.Cell && o.Kind != FlakyResult && strings.HasPrefix(o.Case, r.Case+"/") && (o.Blocking || !r.Blocking) {
+					parent = true
+					break
+				}
+			}
+		}
+		if !parent {
+			keep = append(keep, r)
+		}
+	}
+	d.dec.Reasons = append(d.dec.Reasons[:start], keep...)
 }
 
 // entry is the cases of one key in a cell: one test, or a group of tests

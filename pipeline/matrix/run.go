@@ -217,9 +217,16 @@ func failure(o Outcome) string {
 	}
 	switch {
 	case o.ExitCode != 0 && n > 0:
-		return fmt.Sprintf("exit code %d, %d failing tests", o.ExitCode, n)
+		return fmt.Sprintf("exit code %d, %s", o.ExitCode, failingTests(n))
 	case o.ExitCode != 0:
 		return fmt.Sprintf("exit code %d", o.ExitCode)
 	}
-	return fmt.Sprintf("%d failing tests (exit code 0)", n)
+	return failingTests(n) + " (exit code 0)"
+}
+
+func failingTests(n int) string {
+	if n == 1 {
+		return "1 failing test"
+	}
+	return fmt.Sprintf("%d failing tests", n)
 }

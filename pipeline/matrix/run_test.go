@@ -204,7 +204,7 @@ func TestRunStatuses(t *testing.T) {
 		{name: "fail, fail, pass is flaky", retries: 3, steps: []step{exit1, caseBad, ok}, status: report.Flaky, attempts: 3, reason: "passed on attempt 3 of 4"},
 		{name: "fail without retries", steps: []step{exit1}, status: report.Fail, attempts: 1, reason: "attempt 1 failed: exit code 1", exit: 1},
 		{name: "fail every retry", retries: 2, steps: []step{exit1, exit1, exit1}, status: report.Fail, attempts: 3, reason: "attempt 3 failed: exit code 1 (all 3 attempts failed)", exit: 1},
-		{name: "failing case with exit 0", steps: []step{caseBad}, status: report.Fail, attempts: 1, reason: "1 failing tests (exit code 0)"},
+		{name: "failing case with exit 0", steps: []step{caseBad}, status: report.Fail, attempts: 1, reason: "1 failing test (exit code 0)"},
 		{name: "timeout is retried", retries: 1, steps: []step{hang, hang}, status: report.Timeout, attempts: 2, reason: "attempt 2 timed out after 30ms", exit: -1},
 		{name: "timeout with an exit code", steps: []step{hangExit}, status: report.Timeout, attempts: 1, reason: "attempt 1 timed out", exit: 143},
 		{name: "timeout then pass is flaky", retries: 1, steps: []step{hang, ok}, status: report.Flaky, attempts: 2},
