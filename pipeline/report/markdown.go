@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -118,7 +119,10 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 				fails = append(fails, fmt.Sprintf("- %s %s: %s", code(c.ID), c.Status, inline(c.Reason)))
 			}
 		}
-		for _, tc := range c.Cases {
+		// By test id, the order the gate's reasons are in.
+		cases := slices.Clone(c.Cases)
+		slices.SortStableFunc(cases, func(a, b Case) int { return strings.Compare(a.ID(), b.ID()) })
+		for _, tc := range cases {
 			if tc.Status.Failed() || tc.Flaky {
 				total++
 				if len(fails) < mdMaxFailures {
