@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"dagger/slipway/internal/dagger"
 
@@ -106,6 +107,16 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
 	}
 	return ctr.From(t.Ref)
+}
+
+// Build builds the candidate before any cell runs (flow.Builder), so the
+// build is timed and reported once and a failed build is one error.
+func (e *engine) Build(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	if _, err := e.candidate.Sync(ctx); err != nil {
+		return time.Since(start), execError(err)
+	}
+	return time.Since(start), nil
 }
 
 // Exec runs one attempt of one cell. A non-zero exit is a result (Expect

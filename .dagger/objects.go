@@ -14,6 +14,8 @@ type TestReport struct {
 	Headline string
 	// Test cases run, from the JUnit files of every cell.
 	Tests int
+	// Milliseconds the run's one build took before the cells ran, 0 for a ref.
+	BuildMs int
 	// Cells, in matrix order.
 	Cells []*Cell
 	// +private
@@ -44,6 +46,9 @@ func newTestReport(r *report.Report) (*TestReport, error) {
 		return nil, err
 	}
 	out := &TestReport{Headline: r.Headline(), Tests: r.Tests(), JSONText: rendered.JSON, MarkdownText: rendered.Markdown, JUnitText: rendered.JUnit}
+	if r.Build != nil {
+		out.BuildMs = int(r.Build.Duration.Std().Milliseconds())
+	}
 	for _, c := range r.Cells {
 		out.Cells = append(out.Cells, &Cell{Name: c.ID, Status: string(c.Status), Reason: c.Reason, ExitCode: c.ExitCode, Attempts: c.Attempts})
 	}

@@ -73,6 +73,13 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 	if len(meta) > 0 {
 		fmt.Fprintf(bw, "%s\n\n", strings.Join(meta, " · "))
 	}
+	if b := r.Build; b != nil {
+		images := "1 image"
+		if b.Images != 1 {
+			images = fmt.Sprintf("%d images", b.Images)
+		}
+		fmt.Fprintf(bw, "Built %s once, in %s, before the cells ran: cell times are test time only.\n\n", images, b.Duration.Std().Round(100*time.Millisecond))
+	}
 
 	n := r.Counts()
 	fmt.Fprintf(bw, "%d cells: %d pass, %d flaky, %d fail, %d timeout, %d error, %d cancelled · %d tests: %d failed, %d skipped\n\n",

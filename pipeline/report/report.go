@@ -204,8 +204,21 @@ type Report struct {
 	Revision string `json:"revision,omitempty"`
 	RunID    string `json:"runId,omitempty"`
 	// Shard is "i/n" when this report holds one shard of the matrix.
-	Shard string       `json:"shard,omitempty"`
+	Shard string `json:"shard,omitempty"`
+	// Build is the run's build of the image under test, done once before
+	// the cells ran; nil when the image was not built in this run (a ref).
+	Build *Build       `json:"build,omitempty"`
 	Cells []CellResult `json:"cells"`
+}
+
+// Build is how the image under test was built: once, before every cell, so
+// a cell's duration is its own test run.
+type Build struct {
+	// Images built (one per run and platform tested).
+	Images int `json:"images"`
+	// Duration of the build; a build the engine served from its cache
+	// takes next to nothing.
+	Duration Duration `json:"duration"`
 }
 
 // Counts are the totals of a report.

@@ -1,0 +1,93 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/gitctx"
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
+)
+
+// buildingEngine is a testEngine that is a Builder: its build takes d, or
+// fails with err.
+type buildingEngine struct {
+	*testEngine
+	d      time.Duration
+	err    error
+	builds atomic.Int32
+}
+
+func (e *buildingEngine) Build(ctx context.Context) (time.Duration, error) {
+	e.builds.Add(1)
+	return e.d, e.err
+}
+
+// TestBuildOnceBeforeTheCells: the build is timed once and reported apart
+// from the cells; a failed build makes every cell an error that says so and
+// runs no exec; a ref under test is not built.
+func TestBuildOnceBeforeTheCells(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig("")
+	cfg.Test.Matrix = config.Matrix{{Name: "shard", Values: []string{"1", "2", "3"}}}
+	cfg.Test.Suites[0].Name = "unit-${shard}"
+	plan, err := runplan.New(cfg, gitctx.Context{Revision: rev}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func(role, cell string, attempt int) (ExecResult, error) {
+		return ExecResult{Files: map[string]string{"/out/junit.xml": junit(map[string]bool{"TestA": true})}}, nil
+	}
+	for _, tt := range []struct {
+		name      string
+		target    Target
+		buildErr  error
+		wantBuild bool
+		status    report.Status
+		execs     int
+	}{
+		{"built once, then three cells", Target{Role: Candidate}, nil, true, report.Pass, 3},
+		{"a failed build: every cell an error, no exec", Target{Role: Candidate}, errors.New("Dockerfile:3: RUN exit 1"), false, report.Error, 0},
+		{"a ref is not built", Target{Role: Baseline, Ref: "r@sha256:" + strings.Repeat("a", 64)}, nil, false, report.Pass, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng := &buildingEngine{testEngine: &testEngine{t: t, results: pass}, d: 19800 * time.Millisecond, err: tt.buildErr}
+			rep := Test(context.Background(), eng, tt.target, plan.Cells, matrix.OptionsFrom(cfg.Test), report.Report{Revision: rev})
+			if got := len(eng.execs); got != tt.execs {
+				t.Errorf("%d execs, want %d", got, tt.execs)
+			}
+			wantBuilds := int32(1)
+			if tt.target.Ref != "" {
+				wantBuilds = 0
+			}
+			if n := eng.builds.Load(); n != wantBuilds {
+				t.Errorf("%d builds, want %d", n, wantBuilds)
+			}
+			if (rep.Build != nil) != tt.wantBuild || (rep.Build != nil && (rep.Build.Images != 1 || rep.Build.Duration.Std() != 19800*time.Millisecond)) {
+				t.Errorf("build %+v, want reported: %v", rep.Build, tt.wantBuild)
+			}
+			if len(rep.Cells) != 3 {
+				t.Fatalf("%d cells", len(rep.Cells))
+			}
+			for _, c := range rep.Cells {
+				if c.Status != tt.status || (tt.buildErr != nil && !strings.Contains(c.Reason, "building the image: Dockerfile:3")) {
+					t.Errorf("cell %s: %s (%s), want %s", c.ID, c.Status, c.Reason, tt.status)
+				}
+			}
+			var md strings.Builder
+			if err := rep.WriteMarkdown(&md, ""); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(md.String(), "Built 1 image once, in 19.8s"); got != tt.wantBuild {
+				t.Errorf("Markdown reports the build: %v, want %v\n%s", got, tt.wantBuild, md.String())
+			}
+		})
+	}
+}
