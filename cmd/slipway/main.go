@@ -70,6 +70,8 @@ func init() {
 		"gate":    {"decide candidate vs baseline from test reports", runGate},
 		"prune":   {"plan or apply registry retention", runPrune},
 	}
+	commands["rollback"] = command{"move a floating tag back to the image it pointed at before", runRollback}
+	commands["history"] = command{"list the promotions and rollbacks of a floating tag", runHistory}
 }
 
 func main() {

@@ -217,7 +217,7 @@ func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRe
 	case stop != "" && steps[len(steps)-1].digest.DigestStr() != stop:
 		return res, refuse("%s is not in its promotion history (%d promotions read back from %s: %s)", stop, len(steps), cur.DigestStr(), end)
 	case stop == "" && len(steps) <= back:
-		return res, refuse("cannot go %d promotion(s) back from %s, the history holds %d: %s", back, cur.DigestStr(), len(steps)-1, end)
+		return res, refuse("cannot go %d promotion(s) back from %s: %d earlier promotion(s) on record (%s)", back, cur.DigestStr(), len(steps)-1, end)
 	}
 	target := steps[len(steps)-1]
 	res.To, res.Steps, res.Target = target.digest.DigestStr(), len(steps)-1, entryOf(target.rec)
