@@ -93,6 +93,20 @@ func (r *RollbackResult) Lines() []string {
 	return out
 }
 
+// Markdown renders the result for a job summary.
+func (r *RollbackResult) Markdown() string {
+	var b strings.Builder
+	title := "Rollback"
+	if r.DryRun {
+		title += " (dry run)"
+	}
+	fmt.Fprintf(&b, "### %s of `%s:%s`\n\n", title, r.Repository, r.Tag)
+	for _, l := range r.Lines() {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	return b.String()
+}
+
 // RollbackTarget is a digest a floating tag can go back to.
 type RollbackTarget struct {
 	Digest string `json:"digest"`
