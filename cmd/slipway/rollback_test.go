@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"flag"
 	"strings"
 	"testing"
 
@@ -100,4 +103,29 @@ func TestRollbackAndHistoryCommands(t *testing.T) {
 	if h.Entries[0].Actor != "alice" || h.Entries[1].Reason != "bad release" || h.Entries[1].RunID != "99" || h.Current != d["A"] {
 		t.Fatalf("history entries: %+v", h.Entries[:2])
 	}
+}
+
+func FuzzRollbackArgs(f *testing.F) {
+	for _, s := range []string{
+		"reg.io/prod/app --tag stable --steps 2 --reason bad",
+		"reg.io/prod/app --to sha256:" + strings.Repeat("a", 64) + " --dry-run",
+		"--to x --steps 3 reg.io/a", "--steps -1 a", "a b", "--tag=slipway-lease a", "-h", "Bad::Repo",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var out bytes.Buffer
+		e := &env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+		a, err := parseRollbackArgs(e, strings.Fields(s))
+		if err != nil {
+			var ee *exitError
+			if !errors.Is(err, flag.ErrHelp) && (!errors.As(err, &ee) || ee.code != exitUsage) {
+				t.Fatalf("parseRollbackArgs(%q): %v is not a usage error", s, err)
+			}
+			return
+		}
+		if a.req.Repo.RepositoryStr() == "" || a.req.Steps < 1 || (a.req.To != "" && a.req.Steps != 1) {
+			t.Fatalf("parseRollbackArgs(%q) accepted %+v", s, a.req)
+		}
+	})
 }

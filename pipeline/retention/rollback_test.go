@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -129,3 +130,54 @@ func TestPruneKeepsRollbackTargets(t *testing.T) {
 
 // shaTag is image's sha-{sha7} tag: "A" is sha-aaaaaaa.
 func shaTag(img string) string { return "sha-" + strings.Repeat(strings.ToLower(img), 7) }
+
+// TestPropertyRollbackTargetsSurvive: over random registries, a rollback
+// target and every tag on it survive Apply, whatever the rules say; and
+// the property is not vacuous: without the targets, many would go.
+func TestPropertyRollbackTargetsSurvive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	policy := mustPolicy(t, matrix(), "stable")
+	n := 300
+	if testing.Short() {
+		n = 50
+	}
+	saved := 0
+	for seed := range n {
+		r := rand.New(rand.NewPCG(uint64(seed), 16))
+		b := randomRegistry(r)
+		before, _ := b.Facts(ctx)
+		ds := before.sortedDigests()
+		var in Inputs
+		for i := range 1 + r.IntN(3) {
+			in.Rollback = append(in.Rollback, RollbackTarget{Digest: ds[r.IntN(len(ds))], Tag: "stable", Steps: i + 1})
+		}
+		without := Evaluate(now, policy, before, Inputs{})
+		for _, it := range without.Items {
+			if it.Action == ActionDelete && rollbackOf(in.Rollback, mustHash(it.Digest)) != nil {
+				saved++
+			}
+		}
+		p := Evaluate(now, policy, before, in)
+		if _, err := Apply(ctx, b, p, WithApplyJobs(1+r.IntN(4))); err != nil {
+			t.Fatalf("seed %d: apply: %v", seed, err)
+		}
+		after, _ := b.Facts(ctx)
+		afterTags := after.tagIndex()
+		for _, rt := range in.Rollback {
+			m, ok := after.Manifests[rt.Digest]
+			if !ok {
+				t.Fatalf("seed %d: rollback target %s is gone", seed, short(rt.Digest))
+			}
+			for _, tg := range before.Manifests[rt.Digest].Tags {
+				if afterTags[tg] != rt.Digest {
+					t.Fatalf("seed %d: tag %s of rollback target %s is gone (now on %v)", seed, tg, short(rt.Digest), m.Tags)
+				}
+			}
+		}
+	}
+	if saved < n/4 {
+		t.Errorf("only %d rollback targets over %d seeds would have gone without the rule: too tame", saved, n)
+	}
+	t.Logf("%d rollback targets kept that the rules would have deleted, over %d seeds", saved, n)
+}
