@@ -14,10 +14,6 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
-// registryImage is the CNCF distribution registry of the zero-setup
-// ephemeral registry, pinned by digest (registry 2.8.3).
-const registryImage = "docker.io/library/registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
-
 // engine runs flow execs as container execs: every cell on the same built
 // container (one build per run), or on a digest-pinned image.
 type engine struct {
@@ -32,42 +28,69 @@ type engine struct {
 	redact       func(string) string
 }
 
-// engine builds the candidate once and, for the ephemeral registry, starts
-// the registry service.
-func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan) (*engine, error) {
-	ctr, err := m.build(cfg, plan, cfg.Build.Platforms[0], nil)
+// engine builds the candidate once (without the run's labels, see stamp)
+// and, for a promotion to the ephemeral registry, starts the registry
+// service; a test that reads no ref from it leaves it stopped.
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
+	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, redact: m.redactor(ctx)}
-	if plan.Ephemeral {
-		if e.registry, e.registryHost, err = ephemeralRegistry(ctx); err != nil {
+	if plan.Ephemeral && promote {
+		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
 }
 
-// ephemeralRegistry starts the zero-setup registry (storage in a cache
-// volume, so it outlives the call) and returns it with the endpoint a
-// registry client reaches it at. The engine itself must address it as
-// localhost:5000 through the RegistryService option (DESIGN.md §9).
-func ephemeralRegistry(ctx context.Context) (*dagger.Service, string, error) {
+// ephemeralRegistry starts the zero-setup registry of the run's project
+// (storage in the project's cache volume, so it outlives the call and no
+// other project sees it) and returns it with the endpoint a registry client
+// reaches it at. The engine itself must address it as localhost:5000
+// through the RegistryService option (DESIGN.md §9). The registry image is
+// the config's ephemeral.image, by default runplan.DefaultEphemeralImage.
+func (m *Slipway) ephemeralRegistry(ctx context.Context, cfg *config.Config) (*dagger.Service, string, error) {
+	image := cfg.Ephemeral.Image
+	if image == "" {
+		image = runplan.DefaultEphemeralImage
+	}
+	project, err := m.project(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
 	svc, err := dag.Container().
-		From(registryImage).
+		From(image).
 		WithEnvVariable("REGISTRY_STORAGE_DELETE_ENABLED", "true").
-		WithMountedCache("/var/lib/registry", dag.CacheVolume("slipway-ephemeral-registry")).
+		WithMountedCache("/var/lib/registry", dag.CacheVolume(project.Volume())).
 		WithExposedPort(5000).
 		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}).
 		Start(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("starting the ephemeral registry: %w", err)
+		return nil, "", fmt.Errorf("starting the ephemeral registry (%s; set ephemeral.image to a mirror where the engine cannot pull it): %w", image, err)
 	}
 	host, err := svc.Endpoint(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("ephemeral registry endpoint: %w", err)
 	}
 	return svc, host, nil
+}
+
+// project is whose ephemeral registry the run uses: the config's
+// ephemeral.project, --source-url, or the source's git remote origin.
+func (m *Slipway) project(ctx context.Context, cfg *config.Config) (runplan.Project, error) {
+	gitConfig := ""
+	ok, err := m.Source.Exists(ctx, ".git/config")
+	if err != nil {
+		return runplan.Project{}, fmt.Errorf("reading .git/config: %w", err)
+	}
+	if ok {
+		if gitConfig, err = m.Source.File(".git/config").Contents(ctx); err != nil {
+			return runplan.Project{}, fmt.Errorf("reading .git/config: %w", err)
+		}
+	}
+	return runplan.ProjectOf(cfg.Ephemeral.Project, m.SourceURL, gitConfig), nil
 }
 
 // image returns the container of a target.
@@ -133,7 +156,8 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 }
 
 // Publish pushes the candidate, every configured platform in one image
-// index, and returns the digest reference the registry stored.
+// index, stamped with the run's labels, and returns the digest reference
+// the registry stored.
 func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
 	platforms := e.cfg.Build.Platforms
 	var variants []*dagger.Container
@@ -144,7 +168,7 @@ func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
 		}
 		variants = append(variants, v)
 	}
-	ctr := e.candidate
+	ctr := stamp(e.candidate, e.plan)
 	if e.m.RegistryPassword != nil && e.registry == nil {
 		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
 	}

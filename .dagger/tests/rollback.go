@@ -10,17 +10,18 @@ import (
 	"dagger/slipway-tests/internal/dagger"
 )
 
-// Rollback promotes three images A, B and C of the sample app to the
-// scenario's floating tag, then rolls it back: one step goes to B (two
-// steps would go to A), the rollback's record shows in history and
-// satisfies verify --require-promotion, a second rollback goes on to A (a
-// rollback is not a step), and a third has nowhere to go and fails,
-// leaving the tag on A.
+// Rollback moves a floating tag back through its promotion history.
+//
+// It promotes three images A, B and C of the sample app to the scenario's
+// floating tag, then rolls it back: one step goes to B (two steps would go
+// to A), the rollback's record shows in history and satisfies verify
+// --require-promotion, a second rollback goes on to A (a rollback is not a
+// step), and a third has nowhere to go and fails, leaving the tag on A.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) Rollback(ctx context.Context) error {
-	s, err := newScenario(ctx, "rollback")
+	s, err := t.newScenario(ctx, "rollback")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -78,4 +79,18 @@ func (h *History) Markdown() string {
 		fmt.Fprintf(&b, "_%s_\n", strings.ReplaceAll(h.End, "_", `\_`))
 	}
 	return b.String()
+}
+
+// JSON renders the history as indented JSON, with a final newline.
+func (h *History) JSON() (string, error) { return indentJSON(h) }
+
+// JSON renders the result as indented JSON, with a final newline.
+func (r *RollbackResult) JSON() (string, error) { return indentJSON(r) }
+
+func indentJSON(v any) (string, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return string(b) + "\n", nil
 }
