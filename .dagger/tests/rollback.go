@@ -17,6 +17,7 @@ import (
 // to A), the rollback's record shows in history and satisfies verify
 // --require-promotion, a second rollback goes on to A (a rollback is not a
 // step), and a third has nowhere to go and fails, leaving the tag on A.
+// Before the rollbacks, a prune plan keeps B and A as rollback targets.
 //
 // +check
 // +cache="session"
@@ -48,6 +49,11 @@ func (t *SlipwayTests) Rollback(ctx context.Context) error {
 	}
 	if err := s.expectStable(ctx, c); err != nil {
 		return fmt.Errorf("after the dry runs: %w", err)
+	}
+	// Retention keeps both images stable can roll back to, and says why
+	// (a dry run: the ephemeral registry is shared with the other checks).
+	if err := s.expectRollbackKept(ctx, m, map[string]int{"second": 1, "baseline": 2}); err != nil {
+		return err
 	}
 
 	// C back to B, with a record that history and verify show.
@@ -159,6 +165,45 @@ func (s scenario) expectHistory(ctx context.Context, m *dagger.Slipway, want []s
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		return errors.New("history:\n" + strings.Join(got, "\n") + "\nwant:\n" + strings.Join(want, "\n"))
+	}
+	return nil
+}
+
+// expectRollbackKept plans retention (a dry run) and checks that the
+// immutable tag of each step's image is kept as a rollback target of the
+// scenario's floating tag, that many promotions back.
+func (s scenario) expectRollbackKept(ctx context.Context, m *dagger.Slipway, steps map[string]int) error {
+	text, err := m.Prune().JSON(ctx)
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	var plan struct {
+		Kept []struct {
+			Tag    string `json:"tag"`
+			Reason struct {
+				Code string `json:"code"`
+				Text string `json:"text"`
+			} `json:"reason"`
+		} `json:"kept"`
+	}
+	if err := json.Unmarshal([]byte(text), &plan); err != nil {
+		return fmt.Errorf("prune JSON: %w", err)
+	}
+	for step, back := range steps {
+		tag := "sha-" + s.revision(step)[:7]
+		want := fmt.Sprintf("rollback target of %s (%d promotion(s) back)", s.stable(), back)
+		found := false
+		for _, k := range plan.Kept {
+			if k.Tag == tag {
+				found = true
+				if k.Reason.Code != "rollback" || !strings.Contains(k.Reason.Text, want) {
+					return fmt.Errorf("prune keeps %s for %s %q, want rollback %q", tag, k.Reason.Code, k.Reason.Text, want)
+				}
+			}
+		}
+		if !found {
+			return fmt.Errorf("the prune plan does not keep %s", tag)
+		}
 	}
 	return nil
 }
