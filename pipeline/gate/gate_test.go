@@ -350,9 +350,11 @@ func TestDecideDeterministic(t *testing.T) {
 	t.Parallel()
 	mk := func() (*report.Report, *report.Report) {
 		cand := rep(t, cellSpec{"unit", report.Fail, "gotestsum-cand.xml"}, cellSpec{"api", report.Fail, "pytest-cand.xml"},
-			cellSpec{"java", report.Fail, "TEST-surefire-cand.xml"}, cellSpec{"web", report.Pass, "jest-cand.xml"})
+			cellSpec{"java", report.Fail, "TEST-surefire-cand.xml"}, cellSpec{"web", report.Pass, "jest-cand.xml"},
+			cellSpec{"node", report.Fail, "corpus/node-shape/cand.xml"}, cellSpec{"jest", report.Fail, "corpus/jest-shape/cand.xml"})
 		base := rep(t, cellSpec{"unit", report.Fail, "gotestsum-base.xml"}, cellSpec{"api", report.Fail, "pytest-base.xml"},
-			cellSpec{"java", report.Fail, "TEST-surefire-base.xml"}, cellSpec{"web", report.Pass, "jest-base.xml"}, cellSpec{"gone", report.Pass, ""})
+			cellSpec{"java", report.Fail, "TEST-surefire-base.xml"}, cellSpec{"web", report.Pass, "jest-base.xml"}, cellSpec{"gone", report.Pass, ""},
+			cellSpec{"node", report.Fail, "corpus/node-shape/cand.xml"}, cellSpec{"jest", report.Fail, "corpus/jest-shape/base.xml"})
 		return cand, base
 	}
 	cand, base := mk()
