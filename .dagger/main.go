@@ -493,3 +493,161 @@ func (m *Slipway) registryClient(ctx context.Context, insecure bool) (*registry.
 	}
 	return registry.New(opts...)
 }
+
+// Rollback moves a floating tag back to the image it pointed at before.
+//
+// The target comes from the promotion records: the image the tag pointed
+// at before its last promotion, or --steps promotions back (rollbacks are
+// not steps), or --to. The move is a compare-and-swap against the digest
+// read at the start, and writes a promotion record with decision rollback,
+// the reason, the actor, the run id and the digest it replaced. Fails when
+// the history does not say where to go, or when the tag moved meanwhile.
+// +cache="session"
+func (m *Slipway) Rollback(
+	ctx context.Context,
+	// Repository of the floating tag, e.g. ghcr.io/acme/app.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// +optional
+	repository string,
+	// Floating tag to move back.
+	// +default="stable"
+	tag string,
+	// Digest to go back to (sha256:...), one the tag's promotion history holds.
+	// Default: --steps promotions back.
+	// +optional
+	to string,
+	// How many promotions back to go; rollbacks are not steps. Ignored with --to.
+	// +default=1
+	steps int,
+	// Find the target and report it; move nothing and write no record.
+	// +optional
+	dryRun bool,
+	// Why, in one line, for the rollback record.
+	// +optional
+	reason string,
+	// Who rolls back, for the rollback record. Default: the constructor's --registry-username.
+	// +optional
+	actor string,
+) (*RollbackResult, error) {
+	f, err := m.floatingTag(ctx, repository)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := f.client.ParseRepository(f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", f.ref, err)
+	}
+	if to != "" {
+		steps = 0
+	}
+	if actor == "" {
+		actor = m.RegistryUsername
+	}
+	res, err := f.client.Rollback(ctx, registry.RollbackRequest{
+		Repo: repo, Tag: tag, To: to, Steps: steps, DryRun: dryRun,
+		Reason: reason, Actor: actor, RunID: m.RunID, Time: time.Now().UTC(),
+	})
+	if err != nil {
+		return nil, runplan.ExplainUnreachable(f.ref, runplan.ForUserErr(err, f.host))
+	}
+	return newRollbackResult(res, f.host)
+}
+
+// History lists the promotions and rollbacks of a floating tag, newest first.
+//
+// Read from the promotion records: time, digest, revision, decision, run,
+// who and why, as a table, JSON or Markdown.
+// +cache="session"
+func (m *Slipway) History(
+	ctx context.Context,
+	// Repository of the floating tag, e.g. ghcr.io/acme/app.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// +optional
+	repository string,
+	// Floating tag whose moves to list.
+	// +default="stable"
+	tag string,
+	// How many moves to read back, newest first.
+	// +default=20
+	limit int,
+) (*PromotionHistory, error) {
+	f, err := m.floatingTag(ctx, repository)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := f.client.ParseRepository(f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", f.ref, err)
+	}
+	h, err := f.client.History(ctx, repo, tag, limit)
+	if err != nil {
+		return nil, runplan.ExplainUnreachable(f.ref, fmt.Errorf("history of %s:%s: %w", f.ref, tag, runplan.ForUserErr(err, f.host)))
+	}
+	return newPromotionHistory(h, f.host)
+}
+
+// floatingRepo is where a floating tag lives, and how to reach it.
+type floatingRepo struct {
+	client *registry.Client
+	// ref is the repository as the user knows it (localhost:5000/slipway
+	// for the ephemeral registry); host the ephemeral registry's endpoint,
+	// empty for another registry.
+	ref, host string
+	// addr is the repository as the client reaches it.
+	addr string
+}
+
+// floatingTag resolves the repository of a floating tag (default: the
+// config's image, else the ephemeral registry) and a client for it.
+func (m *Slipway) floatingTag(ctx context.Context, repository string) (*floatingRepo, error) {
+	cfg, err := m.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if repository == "" {
+		repository = cfg.Image
+	}
+	if repository == "" {
+		repository = runplan.EphemeralRepository
+	}
+	client, host, err := m.registryFor(ctx, cfg, repository)
+	if err != nil {
+		return nil, err
+	}
+	return &floatingRepo{client: client, ref: repository, host: host, addr: runplan.EphemeralRef(repository, host)}, nil
+}
+
+func newRollbackResult(r *registry.RollbackResult, host string) (*RollbackResult, error) {
+	j, err := r.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return &RollbackResult{
+		From: r.From, To: r.To, Steps: r.Steps, Action: string(r.Action), Revision: r.Target.Revision, DryRun: r.DryRun,
+		JSONText: runplan.ForUser(j, host), MarkdownText: runplan.ForUser(r.Markdown(), host),
+	}, nil
+}
+
+func newPromotionHistory(h *registry.History, host string) (*PromotionHistory, error) {
+	j, err := h.JSON()
+	if err != nil {
+		return nil, err
+	}
+	var table strings.Builder
+	if err := h.WriteTable(&table); err != nil {
+		return nil, err
+	}
+	out := &PromotionHistory{
+		Current: h.Current, End: h.End,
+		JSONText:     runplan.ForUser(j, host),
+		MarkdownText: runplan.ForUser(h.Markdown(), host),
+		TableText:    runplan.ForUser(table.String(), host),
+	}
+	for _, e := range h.Entries {
+		out.Entries = append(out.Entries, &HistoryEntry{
+			Time: e.Time.UTC().Format(time.RFC3339), Digest: e.Digest, Replaced: e.Replaced, Decision: e.Decision,
+			Revision: e.Revision, RunID: e.RunID, Actor: e.Actor, Reason: e.Reason,
+		})
+	}
+	return out, nil
+}

@@ -140,3 +140,74 @@ func (r *PruneReport) Json() string { return r.JSONText }
 
 // Markdown is the plan as a table: every item with its reason, and the summary.
 func (r *PruneReport) Markdown() string { return "```\n" + r.MarkdownText + "```\n" }
+
+// RollbackResult is what a rollback did, or would do.
+type RollbackResult struct {
+	// The digest the floating tag pointed at when the rollback read it.
+	From string
+	// The digest it moves back to.
+	To string
+	// How many promotions back To is (0: the tag already pointed there).
+	Steps int
+	// What happened to the tag: moved, would move or unchanged.
+	Action string
+	// The revision of the image moved back to, from its promotion record.
+	Revision string
+	// True when nothing was moved or written (--dry-run).
+	DryRun bool
+	// +private
+	JSONText string
+	// +private
+	MarkdownText string
+}
+
+// Json is the whole result: the target's promotion, the tag, the record.
+func (r *RollbackResult) Json() string { return r.JSONText }
+
+// Markdown is the result for $GITHUB_STEP_SUMMARY.
+func (r *RollbackResult) Markdown() string { return r.MarkdownText }
+
+// PromotionHistory is the moves of a floating tag, newest first.
+type PromotionHistory struct {
+	// The digest the tag points at now ("none" when it does not exist).
+	Current string
+	// The moves, newest first.
+	Entries []*HistoryEntry
+	// Why the history stops where it does.
+	End string
+	// +private
+	JSONText string
+	// +private
+	MarkdownText string
+	// +private
+	TableText string
+}
+
+// HistoryEntry is one move of a floating tag.
+type HistoryEntry struct {
+	// When the move was decided (RFC 3339).
+	Time string
+	// The digest the tag moved to.
+	Digest string
+	// The digest it pointed at before, empty for the first promotion.
+	Replaced string
+	// pass, manual or rollback.
+	Decision string
+	// The commit of the image.
+	Revision string
+	// The CI run that moved it.
+	RunID string
+	// Who moved it (rollbacks).
+	Actor string
+	// Why (rollbacks).
+	Reason string
+}
+
+// Json is the history: every move with its record's fields.
+func (h *PromotionHistory) Json() string { return h.JSONText }
+
+// Markdown is the history as a Markdown table, for $GITHUB_STEP_SUMMARY.
+func (h *PromotionHistory) Markdown() string { return h.MarkdownText }
+
+// Table is the history as a plain-text table.
+func (h *PromotionHistory) Table() string { return h.TableText }

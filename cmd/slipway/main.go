@@ -71,6 +71,8 @@ func init() {
 		"report":  {"turn JUnit files from any runner into a report for gate", runReport},
 		"prune":   {"plan or apply registry retention", runPrune},
 	}
+	commands["rollback"] = command{"move a floating tag back to the image it pointed at before", runRollback}
+	commands["history"] = command{"list the promotions and rollbacks of a floating tag", runHistory}
 }
 
 func main() {

@@ -236,6 +236,11 @@ type Retention struct {
 	Rules []Rule `yaml:"rules" json:"rules"`
 	// Untagged manifests older than this go, unless a kept index needs them.
 	Untagged Untagged `yaml:"untagged" json:"untagged"`
+	// RollbackTargets: the images each floating tag pointed at over its
+	// last N promotions (read from the promotion records, rollbacks not
+	// counted) are kept, so that `slipway rollback --steps N` always has
+	// somewhere to go. Default 3; 0 keeps none for this reason.
+	RollbackTargets int `yaml:"rollbackTargets" json:"rollbackTargets"`
 }
 
 // Rule is one retention rule; it matches by Class, Match, or both.

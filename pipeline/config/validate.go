@@ -375,6 +375,9 @@ func (v *validator) templates(p string, list []string, immutable bool) {
 func (v *validator) retention(r *Retention) {
 	v.nonNegative("retention.minAge", r.MinAge)
 	v.nonNegative("retention.untagged.olderThan", r.Untagged.OlderThan)
+	if r.RollbackTargets < 0 || r.RollbackTargets > MaxRollbackTargets {
+		v.add("retention.rollbackTargets", "must be 0 to %d, got %d", MaxRollbackTargets, r.RollbackTargets)
+	}
 	for i, re := range r.Protect {
 		v.regexp(index("retention.protect", i), re)
 	}
