@@ -195,6 +195,10 @@ func (m *Slipway) Promote(
 	// Test and gate, but publish nothing and move no tag.
 	// +optional
 	dryRun bool,
+	// Return the promotion when the gate blocks, instead of failing the call.
+	// Read its decision (files: promotion.json) to fail the job yourself.
+	// +optional
+	noFail bool,
 ) (*Promotion, error) {
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
@@ -225,6 +229,9 @@ func (m *Slipway) Promote(
 		Redact:       eng.redact,
 	})
 	if errors.Is(err, flow.ErrGateBlocked) {
+		if noFail {
+			return newPromotion(out, eng.registryHost)
+		}
 		return nil, fmt.Errorf("%w\n\n%s", err, runplan.ForUser(out.Markdown(), eng.registryHost))
 	}
 	if err != nil {
@@ -238,8 +245,14 @@ func (m *Slipway) Promote(
 // Build, test candidate and baseline, gate, publish, promote: promote
 // without a dry run.
 // +cache="session"
-func (m *Slipway) Ci(ctx context.Context) (*Promotion, error) {
-	return m.Promote(ctx, false)
+func (m *Slipway) Ci(
+	ctx context.Context,
+	// Return the promotion when the gate blocks, instead of failing the call.
+	// Read its decision (files: promotion.json) to fail the job yourself.
+	// +optional
+	noFail bool,
+) (*Promotion, error) {
+	return m.Promote(ctx, false, noFail)
 }
 
 // Verify checks a ref's digests, sizes and revision label, and returns its digest.

@@ -127,6 +127,18 @@ func (p *Promotion) Markdown() string { return p.MarkdownText }
 // Junit is the decision and the candidate's test cases as JUnit XML.
 func (p *Promotion) Junit() *dagger.File { return dag.File("slipway-promotion.xml", p.JUnitText) }
 
+// Files is the whole report as files to export: summary.md, promotion.json and junit.xml.
+//
+// With promote --no-fail, one call then gives CI everything: export them,
+// print summary.md, and fail the job when promotion.json's decision.pass
+// is false.
+func (p *Promotion) Files() *dagger.Directory {
+	return dag.Directory().
+		WithNewFile("summary.md", p.MarkdownText).
+		WithNewFile("promotion.json", p.JSONText).
+		WithNewFile("junit.xml", p.JUnitText)
+}
+
 // PruneReport is the retention plan for a repository, and what was applied.
 type PruneReport struct {
 	// +private

@@ -395,6 +395,27 @@ func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
 			return fmt.Errorf("promote failed without saying %q: %w", want, err)
 		}
 	}
+	// With --no-fail the same blocked promotion is a result: its files
+	// hold the summary once and the decision a CI wrapper fails on.
+	files := s.slipway("candidate-broken", "broken", "unit", "e2e").Promote(dagger.SlipwayPromoteOpts{NoFail: true}).Files()
+	summary, err := files.File("summary.md").Contents(ctx)
+	if err != nil {
+		return fmt.Errorf("promote --no-fail files: %w", err)
+	}
+	if !strings.Contains(summary, "Gate blocked") || strings.Count(summary, "## ❌ Gate blocked") != 1 {
+		return fmt.Errorf("promote --no-fail: summary.md does not say once that the gate blocked:\n%s", summary)
+	}
+	text, err := files.File("promotion.json").Contents(ctx)
+	if err != nil {
+		return err
+	}
+	var p promotion
+	if err := json.Unmarshal([]byte(text), &p); err != nil {
+		return fmt.Errorf("promotion.json: %w", err)
+	}
+	if p.Decision.Pass {
+		return errors.New("promote --no-fail: promotion.json says pass for a blocked candidate")
+	}
 	return s.expectStable(ctx, baseline)
 }
 
