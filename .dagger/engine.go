@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger/slipway/internal/dagger"
@@ -22,6 +23,11 @@ type engine struct {
 	cfg       *config.Config
 	plan      *runplan.Plan
 	candidate *dagger.Container
+	// fromSource: the candidate is this run's build (not a container given
+	// to test), so Build builds every platform.
+	fromSource bool
+	// variants are the candidate's other platforms, as Build built them.
+	variants []*dagger.Container
 	// registry is the ephemeral registry service, nil for a real registry.
 	registry *dagger.Service
 	// registryHost is the service's endpoint, for the registry client.
@@ -37,7 +43,7 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, redact: m.redactor(ctx)}
+	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
@@ -109,14 +115,53 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 	return ctr.From(t.Ref)
 }
 
-// Build builds the candidate before any cell runs (flow.Builder), so the
-// build is timed and reported once and a failed build is one error.
-func (e *engine) Build(ctx context.Context) (time.Duration, error) {
-	start := time.Now()
-	if _, err := e.candidate.Sync(ctx); err != nil {
-		return time.Since(start), execError(err)
+// Build builds the candidate, every platform of the config at once, before
+// any cell runs (flow.Builder): the build is timed and reported once, and a
+// platform that does not build fails the run before anything is written.
+// The cells run on the first platform; Publish pushes the others as built
+// here. A container given to test is only synced.
+func (e *engine) Build(ctx context.Context) (*report.Build, error) {
+	platforms := e.cfg.Build.Platforms
+	if !e.fromSource {
+		platforms = platforms[:1]
 	}
-	return time.Since(start), nil
+	ctrs := []*dagger.Container{e.candidate}
+	for _, p := range platforms[1:] {
+		v, err := e.m.image(e.cfg, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		ctrs = append(ctrs, v)
+	}
+	took := make([]time.Duration, len(ctrs))
+	errs := make([]error, len(ctrs))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, ctr := range ctrs {
+		wg.Go(func() {
+			t := time.Now()
+			if _, err := ctr.Sync(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", platforms[i], execError(err))
+			}
+			took[i] = time.Since(t)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	e.variants = ctrs[1:]
+	b := &report.Build{Images: len(ctrs), Duration: report.Duration(time.Since(start))}
+	if len(ctrs) > 1 {
+		for i, p := range platforms {
+			status := report.PlatformBuiltOnly
+			if i == 0 {
+				status = report.PlatformTested
+			}
+			b.Platforms = append(b.Platforms, report.PlatformBuild{Platform: p, Status: status, Duration: report.Duration(took[i])})
+		}
+	}
+	return b, nil
 }
 
 // Exec runs one attempt of one cell. A non-zero exit is a result (Expect
@@ -170,14 +215,19 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 // index, stamped with the run's labels, and returns the digest reference
 // the registry stored.
 func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
-	platforms := e.cfg.Build.Platforms
 	var variants []*dagger.Container
-	for _, p := range platforms[1:] {
-		v, err := e.m.build(e.cfg, e.plan, p, nil)
-		if err != nil {
-			return "", err
+	if e.variants != nil {
+		for _, v := range e.variants {
+			variants = append(variants, stamp(v, e.plan))
 		}
-		variants = append(variants, v)
+	} else {
+		for _, p := range e.cfg.Build.Platforms[1:] {
+			v, err := e.m.build(e.cfg, e.plan, p, nil)
+			if err != nil {
+				return "", err
+			}
+			variants = append(variants, v)
+		}
 	}
 	ctr := stamp(e.candidate, e.plan)
 	if e.m.RegistryPassword != nil && e.registry == nil {

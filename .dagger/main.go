@@ -161,7 +161,7 @@ func (m *Slipway) Test(
 		return nil, err
 	}
 	if container != nil {
-		eng.candidate = container
+		eng.candidate, eng.fromSource = container, false
 	}
 	target := flow.Target{Role: flow.Candidate}
 	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}

@@ -11,6 +11,8 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/gitctx"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/registry"
+	"github.com/slipway-ci/slipway/pipeline/registry/registrytest"
 	"github.com/slipway-ci/slipway/pipeline/report"
 	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
@@ -24,9 +26,12 @@ type buildingEngine struct {
 	builds atomic.Int32
 }
 
-func (e *buildingEngine) Build(ctx context.Context) (time.Duration, error) {
+func (e *buildingEngine) Build(ctx context.Context) (*report.Build, error) {
 	e.builds.Add(1)
-	return e.d, e.err
+	if e.err != nil {
+		return nil, e.err
+	}
+	return &report.Build{Images: 1, Duration: report.Duration(e.d)}, nil
 }
 
 // TestBuildOnceBeforeTheCells: the build is timed once and reported apart
@@ -89,5 +94,42 @@ func TestBuildOnceBeforeTheCells(t *testing.T) {
 				t.Errorf("Markdown reports the build: %v, want %v\n%s", got, tt.wantBuild, md.String())
 			}
 		})
+	}
+}
+
+// TestPromoteBuildFailsBeforeAnyWrite: a platform that does not build
+// fails the promotion before anything is published or tagged, and the
+// decision names the platform.
+func TestPromoteBuildFailsBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	repo := reg.Ref("acme/app")
+	base := registrytest.PushImage(t, repo+":stable", registrytest.ImageSpec{}).DigestStr()
+	cfg := testConfig(repo)
+	cfg.Build.Platforms = []string{"linux/amd64", "linux/arm64"}
+	plan, err := runplan.New(cfg, gitctx.Context{Revision: rev, RunID: "42"}, time.Date(2026, 2, 4, 0, 0, 0, 0, time.UTC), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func(role, cell string, attempt int) (ExecResult, error) {
+		return ExecResult{Files: map[string]string{"/out/junit.xml": junit(map[string]bool{"TestA": true})}}, nil
+	}
+	eng := &buildingEngine{testEngine: &testEngine{t: t, results: pass}, err: errors.New("linux/arm64: Dockerfile:4: RUN apk add libfoo: exit 1")}
+	client, err := registry.New(registry.WithFastBackoff())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Promote(context.Background(), PromoteOptions{Plan: plan, Test: cfg.Test, Registry: client, Engine: eng, Now: time.Now()})
+	if !errors.Is(err, ErrGateBlocked) {
+		t.Fatalf("Promote = %v, want the gate blocked", err)
+	}
+	if len(eng.published) != 0 {
+		t.Errorf("published %v after a failed build", eng.published)
+	}
+	if got, ok := registrytest.Head(t, repo+":stable"); !ok || got.DigestStr() != base {
+		t.Errorf("stable moved to %v", got)
+	}
+	if md := out.Markdown(); !strings.Contains(md, "linux/arm64: Dockerfile:4") {
+		t.Errorf("the summary does not name the platform that failed:\n%s", md)
 	}
 }

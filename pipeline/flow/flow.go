@@ -112,12 +112,13 @@ func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
 	return out, nil
 }
 
-// Builder is an Engine that can build the run's image before any cell
-// runs (an optional capability): the build is then timed and reported
-// once, and a cell's time is its own.
+// Builder is an Engine that can build the run's image, every platform of
+// it, before any cell runs (an optional capability): the build is then
+// timed and reported once, a cell's time is its own, and a platform that
+// does not build fails the run before anything is published.
 type Builder interface {
-	// Build builds the image of the run and returns how long it took.
-	Build(ctx context.Context) (time.Duration, error)
+	// Build builds the image of the run for every platform and says how.
+	Build(ctx context.Context) (*report.Build, error)
 }
 
 // Test runs cells on target through eng and returns the report. It never
@@ -129,11 +130,9 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 	var built *report.Build
 	var buildErr error
 	if b, ok := eng.(Builder); ok && t.Ref == "" {
-		d, err := b.Build(ctx)
-		if err != nil {
-			buildErr = fmt.Errorf("building the image: %w", err)
-		} else {
-			built = &report.Build{Images: 1, Duration: report.Duration(d)}
+		var err error
+		if built, err = b.Build(ctx); err != nil {
+			built, buildErr = nil, fmt.Errorf("building the image: %w", err)
 		}
 	}
 	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {

@@ -79,6 +79,17 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 			images = fmt.Sprintf("%d images", b.Images)
 		}
 		fmt.Fprintf(bw, "Built %s once, in %s, before the cells ran: cell times are test time only.\n\n", images, b.Duration.Std().Round(100*time.Millisecond))
+		if len(b.Platforms) > 0 {
+			bw.WriteString("| platform | status | build |\n|---|---|---|\n")
+			for _, p := range b.Platforms {
+				what := "✅ tested"
+				if p.Status == PlatformBuiltOnly {
+					what = "🔨 built only: no cell ran on it"
+				}
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(p.Platform), what, p.Duration.Std().Round(100*time.Millisecond))
+			}
+			bw.WriteString("\n")
+		}
 	}
 
 	n := r.Counts()

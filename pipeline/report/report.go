@@ -214,10 +214,28 @@ type Report struct {
 // Build is how the image under test was built: once, before every cell, so
 // a cell's duration is its own test run.
 type Build struct {
-	// Images built (one per run and platform tested).
+	// Images built: one per platform.
 	Images int `json:"images"`
-	// Duration of the build; a build the engine served from its cache
-	// takes next to nothing.
+	// Duration of the build, every platform at once; a build the engine
+	// served from its cache takes next to nothing.
+	Duration Duration `json:"duration"`
+	// Platforms built, in the config's order, when more than one was.
+	Platforms []PlatformBuild `json:"platforms,omitempty"`
+}
+
+// Platform build statuses.
+const (
+	// PlatformTested: the cells ran on this platform's image.
+	PlatformTested = "tested"
+	// PlatformBuiltOnly: built before the gate (so a platform that does not
+	// build fails the run before any write), published, not tested.
+	PlatformBuiltOnly = "built-only"
+)
+
+// PlatformBuild is one platform's image of the run.
+type PlatformBuild struct {
+	Platform string   `json:"platform"`
+	Status   string   `json:"status"`
 	Duration Duration `json:"duration"`
 }
 
