@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"dagger/slipway/internal/dagger"
 
@@ -14,10 +16,6 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
-// registryImage is the CNCF distribution registry of the zero-setup
-// ephemeral registry, pinned by digest (registry 2.8.3).
-const registryImage = "docker.io/library/registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
-
 // engine runs flow execs as container execs: every cell on the same built
 // container (one build per run), or on a digest-pinned image.
 type engine struct {
@@ -25,6 +23,11 @@ type engine struct {
 	cfg       *config.Config
 	plan      *runplan.Plan
 	candidate *dagger.Container
+	// fromSource: the candidate is this run's build (not a container given
+	// to test), so Build builds every platform.
+	fromSource bool
+	// variants are the candidate's other platforms, as Build built them.
+	variants []*dagger.Container
 	// registry is the ephemeral registry service, nil for a real registry.
 	registry *dagger.Service
 	// registryHost is the service's endpoint, for the registry client.
@@ -32,42 +35,69 @@ type engine struct {
 	redact       func(string) string
 }
 
-// engine builds the candidate once and, for the ephemeral registry, starts
-// the registry service.
-func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan) (*engine, error) {
-	ctr, err := m.build(cfg, plan, cfg.Build.Platforms[0], nil)
+// engine builds the candidate once (without the run's labels, see stamp)
+// and, for a promotion to the ephemeral registry, starts the registry
+// service; a test that reads no ref from it leaves it stopped.
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
+	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, redact: m.redactor(ctx)}
-	if plan.Ephemeral {
-		if e.registry, e.registryHost, err = ephemeralRegistry(ctx); err != nil {
+	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
+	if plan.Ephemeral && promote {
+		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
 }
 
-// ephemeralRegistry starts the zero-setup registry (storage in a cache
-// volume, so it outlives the call) and returns it with the endpoint a
-// registry client reaches it at. The engine itself must address it as
-// localhost:5000 through the RegistryService option (DESIGN.md §9).
-func ephemeralRegistry(ctx context.Context) (*dagger.Service, string, error) {
+// ephemeralRegistry starts the zero-setup registry of the run's project
+// (storage in the project's cache volume, so it outlives the call and no
+// other project sees it) and returns it with the endpoint a registry client
+// reaches it at. The engine itself must address it as localhost:5000
+// through the RegistryService option (DESIGN.md §9). The registry image is
+// the config's ephemeral.image, by default runplan.DefaultEphemeralImage.
+func (m *Slipway) ephemeralRegistry(ctx context.Context, cfg *config.Config) (*dagger.Service, string, error) {
+	image := cfg.Ephemeral.Image
+	if image == "" {
+		image = runplan.DefaultEphemeralImage
+	}
+	project, err := m.project(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
 	svc, err := dag.Container().
-		From(registryImage).
+		From(image).
 		WithEnvVariable("REGISTRY_STORAGE_DELETE_ENABLED", "true").
-		WithMountedCache("/var/lib/registry", dag.CacheVolume("slipway-ephemeral-registry")).
+		WithMountedCache("/var/lib/registry", dag.CacheVolume(project.Volume())).
 		WithExposedPort(5000).
 		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}).
 		Start(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("starting the ephemeral registry: %w", err)
+		return nil, "", fmt.Errorf("starting the ephemeral registry (%s; set ephemeral.image to a mirror where the engine cannot pull it): %w", image, err)
 	}
 	host, err := svc.Endpoint(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("ephemeral registry endpoint: %w", err)
 	}
 	return svc, host, nil
+}
+
+// project is whose ephemeral registry the run uses: the config's
+// ephemeral.project, --source-url, or the source's git remote origin.
+func (m *Slipway) project(ctx context.Context, cfg *config.Config) (runplan.Project, error) {
+	gitConfig := ""
+	ok, err := m.Source.Exists(ctx, ".git/config")
+	if err != nil {
+		return runplan.Project{}, fmt.Errorf("reading .git/config: %w", err)
+	}
+	if ok {
+		if gitConfig, err = m.Source.File(".git/config").Contents(ctx); err != nil {
+			return runplan.Project{}, fmt.Errorf("reading .git/config: %w", err)
+		}
+	}
+	return runplan.ProjectOf(cfg.Ephemeral.Project, m.SourceURL, gitConfig), nil
 }
 
 // image returns the container of a target.
@@ -83,6 +113,55 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
 	}
 	return ctr.From(t.Ref)
+}
+
+// Build builds the candidate, every platform of the config at once, before
+// any cell runs (flow.Builder): the build is timed and reported once, and a
+// platform that does not build fails the run before anything is written.
+// The cells run on the first platform; Publish pushes the others as built
+// here. A container given to test is only synced.
+func (e *engine) Build(ctx context.Context) (*report.Build, error) {
+	platforms := e.cfg.Build.Platforms
+	if !e.fromSource {
+		platforms = platforms[:1]
+	}
+	ctrs := []*dagger.Container{e.candidate}
+	for _, p := range platforms[1:] {
+		v, err := e.m.image(e.cfg, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		ctrs = append(ctrs, v)
+	}
+	took := make([]time.Duration, len(ctrs))
+	errs := make([]error, len(ctrs))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, ctr := range ctrs {
+		wg.Go(func() {
+			t := time.Now()
+			if _, err := ctr.Sync(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", platforms[i], execError(err))
+			}
+			took[i] = time.Since(t)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	e.variants = ctrs[1:]
+	b := &report.Build{Images: len(ctrs), Duration: report.Duration(time.Since(start))}
+	if len(ctrs) > 1 {
+		for i, p := range platforms {
+			status := report.PlatformBuiltOnly
+			if i == 0 {
+				status = report.PlatformTested
+			}
+			b.Platforms = append(b.Platforms, report.PlatformBuild{Platform: p, Status: status, Duration: report.Duration(took[i])})
+		}
+	}
+	return b, nil
 }
 
 // Exec runs one attempt of one cell. A non-zero exit is a result (Expect
@@ -133,18 +212,24 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 }
 
 // Publish pushes the candidate, every configured platform in one image
-// index, and returns the digest reference the registry stored.
+// index, stamped with the run's labels, and returns the digest reference
+// the registry stored.
 func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
-	platforms := e.cfg.Build.Platforms
 	var variants []*dagger.Container
-	for _, p := range platforms[1:] {
-		v, err := e.m.build(e.cfg, e.plan, p, nil)
-		if err != nil {
-			return "", err
+	if e.variants != nil {
+		for _, v := range e.variants {
+			variants = append(variants, stamp(v, e.plan))
 		}
-		variants = append(variants, v)
+	} else {
+		for _, p := range e.cfg.Build.Platforms[1:] {
+			v, err := e.m.build(e.cfg, e.plan, p, nil)
+			if err != nil {
+				return "", err
+			}
+			variants = append(variants, v)
+		}
 	}
-	ctr := e.candidate
+	ctr := stamp(e.candidate, e.plan)
 	if e.m.RegistryPassword != nil && e.registry == nil {
 		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
 	}

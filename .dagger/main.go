@@ -60,7 +60,8 @@ func New(
 	// Path of the config file inside source; a missing slipway.yaml means the defaults.
 	// +default="slipway.yaml"
 	config string,
-	// Git commit the image is built from (full SHA). On a pull request, the PR head commit, not the merge commit.
+	// Git commit the image is built from (full SHA).
+	// On a pull request, the PR head commit, not the merge commit.
 	// +optional
 	revision string,
 	// Branch the run is for, e.g. "feature/login".
@@ -84,7 +85,10 @@ func New(
 	// Registry password or token for the config's image, e.g. env:GITHUB_TOKEN.
 	// +optional
 	registryPassword *dagger.Secret,
-	// Trivy database for offline scans: a Trivy cache directory with db/trivy.db and db/metadata.json (and java-db/ for JAR files), as written by trivy image --download-db-only --cache-dir DIR. Given, nothing is downloaded.
+	// Trivy database for offline scans; given, nothing is downloaded.
+	// A Trivy cache directory with db/trivy.db and db/metadata.json (and
+	// java-db/ for JAR files), as written by trivy image --download-db-only
+	// --cache-dir DIR.
 	// +optional
 	trivyDb *dagger.Directory,
 ) *Slipway {
@@ -103,10 +107,10 @@ func New(
 	}
 }
 
-// Build the image once from the Dockerfile, stamped with OCI labels
-// (revision, source, created, version, run id).
+// Build the image once from the Dockerfile, stamped with OCI labels.
 //
-// Returns the Container: chain terminal, publish or with-exec on it.
+// The labels are revision, source, created, version and run id. Returns the
+// Container: chain terminal, publish or with-exec on it.
 func (m *Slipway) Build(
 	ctx context.Context,
 	// Platform to build, e.g. linux/arm64. Default: the config's first platform.
@@ -132,8 +136,10 @@ func (m *Slipway) Build(
 	return m.build(cfg, plan, platform, buildArg)
 }
 
-// Test runs the config's test matrix on the image built from source, or on
-// a digest-pinned ref. Test failures are in the report, never an error.
+// Test runs the config's test matrix and reports every cell.
+//
+// The image is built from source, or given as a digest-pinned ref or a
+// container. Test failures are in the report, never an error.
 func (m *Slipway) Test(
 	ctx context.Context,
 	// Image to test, pinned by digest (repo@sha256:...). Default: build from source.
@@ -150,12 +156,12 @@ func (m *Slipway) Test(
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan)
+	eng, err := m.engine(ctx, cfg, plan, false)
 	if err != nil {
 		return nil, err
 	}
 	if container != nil {
-		eng.candidate = container
+		eng.candidate, eng.fromSource = container, false
 	}
 	target := flow.Target{Role: flow.Candidate}
 	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}
@@ -164,7 +170,7 @@ func (m *Slipway) Test(
 			return nil, err
 		}
 		if runplan.IsEphemeral(target.Ref) && eng.registry == nil {
-			if eng.registry, eng.registryHost, err = ephemeralRegistry(ctx); err != nil {
+			if eng.registry, eng.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 				return nil, err
 			}
 		}
@@ -177,22 +183,28 @@ func (m *Slipway) Test(
 	return newTestReport(rep)
 }
 
-// Promote builds once, tests the candidate and the baseline (the digest
-// behind the config's gate.baseline tag) in parallel, gates, then publishes
-// once and moves tags by digest. Fails when the gate blocks, with the
-// Markdown summary in the error.
+// Promote publishes the image only if it does at least as well as the baseline.
+//
+// It builds once, tests the candidate and the baseline (the digest behind
+// the config's gate.baseline tag) in parallel, gates, then publishes once
+// and moves tags by digest. Fails when the gate blocks, with the Markdown
+// summary in the error.
 // +cache="session"
 func (m *Slipway) Promote(
 	ctx context.Context,
 	// Test and gate, but publish nothing and move no tag.
 	// +optional
 	dryRun bool,
+	// Return the promotion when the gate blocks, instead of failing the call.
+	// Read its decision (files: promotion.json) to fail the job yourself.
+	// +optional
+	noFail bool,
 ) (*Promotion, error) {
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan)
+	eng, err := m.engine(ctx, cfg, plan, true)
 	if err != nil {
 		return nil, err
 	}
@@ -217,23 +229,37 @@ func (m *Slipway) Promote(
 		Redact:       eng.redact,
 	})
 	if errors.Is(err, flow.ErrGateBlocked) {
-		return nil, fmt.Errorf("%w\n\n%s", err, out.Markdown())
+		if noFail {
+			return newPromotion(out, eng.registryHost)
+		}
+		return nil, fmt.Errorf("%w\n\n%s", err, runplan.ForUser(out.Markdown(), eng.registryHost))
 	}
 	if err != nil {
-		return nil, err
+		return nil, runplan.ExplainUnreachable(plan.Repository, err)
 	}
-	return newPromotion(out)
+	return newPromotion(out, eng.registryHost)
 }
 
-// Ci runs the whole flow with the config's defaults: build, test candidate
-// and baseline, gate, publish, promote.
+// Ci runs the whole flow with the config's defaults.
+//
+// Build, test candidate and baseline, gate, publish, promote: promote
+// without a dry run.
 // +cache="session"
-func (m *Slipway) Ci(ctx context.Context) (*Promotion, error) {
-	return m.Promote(ctx, false)
+func (m *Slipway) Ci(
+	ctx context.Context,
+	// Return the promotion when the gate blocks, instead of failing the call.
+	// Read its decision (files: promotion.json) to fail the job yourself.
+	// +optional
+	noFail bool,
+) (*Promotion, error) {
+	return m.Promote(ctx, false, noFail)
 }
 
-// Verify checks a ref's manifest, config and layer digests and sizes, and
-// that its revision label is the expected commit; returns the digest.
+// Verify checks a ref's digests, sizes and revision label, and returns its digest.
+//
+// It checks the manifest, config and layer digests and sizes, and that the
+// revision label is the expected commit. Refs in the ephemeral registry are
+// written localhost:5000/slipway@sha256:....
 // +cache="session"
 func (m *Slipway) Verify(
 	ctx context.Context,
@@ -252,24 +278,30 @@ func (m *Slipway) Verify(
 	if revision == "" {
 		revision = m.Revision
 	}
-	client, host, err := m.registryFor(ctx, ref)
+	cfg, err := m.config(ctx)
+	if err != nil {
+		return "", err
+	}
+	client, host, err := m.registryFor(ctx, cfg, ref)
 	if err != nil {
 		return "", err
 	}
 	d, err := client.Verify(ctx, runplan.EphemeralRef(ref, host), registry.VerifyOptions{Revision: revision, Full: full, RequirePromotion: requirePromotion})
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", ref, err)
+		return "", runplan.ExplainUnreachable(ref, fmt.Errorf("verify %s: %w", ref, runplan.ForUserErr(err, host)))
 	}
 	return d.DigestStr(), nil
 }
 
-// Prune plans retention for a repository by the config's rules (dry run);
-// deletes only with --confirm. On ghcr.io the registry password is used as
-// the GitHub token of the GitHub Packages API.
+// Prune plans retention for a repository by the config's rules.
+//
+// A dry run: it deletes only with --confirm. On ghcr.io the registry
+// password is used as the GitHub token of the GitHub Packages API.
 // +cache="session"
 func (m *Slipway) Prune(
 	ctx context.Context,
-	// Repository to prune, e.g. ghcr.io/acme/app. Default: the config's image.
+	// Repository to prune, e.g. ghcr.io/acme/app.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway.
 	// +optional
 	repository string,
 	// Apply the plan. Without it, prune only reports.
@@ -287,7 +319,7 @@ func (m *Slipway) Prune(
 		repository = cfg.Image
 	}
 	if repository == "" {
-		return nil, errors.New("prune: no repository: pass --repository or set image in " + m.ConfigPath)
+		repository = runplan.EphemeralRepository
 	}
 	opts := retention.RunOptions{Repo: repository, Config: cfg, Apply: confirm, Now: time.Now().UTC()}
 	if inUse != nil {
@@ -304,7 +336,7 @@ func (m *Slipway) Prune(
 		}
 		opts.Access.Username, opts.Access.Password = m.RegistryUsername, pw
 	}
-	client, host, err := m.registryFor(ctx, repository)
+	client, host, err := m.registryFor(ctx, cfg, repository)
 	if err != nil {
 		return nil, err
 	}
@@ -315,20 +347,22 @@ func (m *Slipway) Prune(
 	}
 	plan, res, err := retention.Run(ctx, opts)
 	if plan == nil || (res == nil && err != nil) {
-		return nil, fmt.Errorf("prune %s: %w", repository, err)
+		return nil, runplan.ExplainUnreachable(repository, fmt.Errorf("prune %s: %w", repository, runplan.ForUserErr(err, host)))
 	}
 	rendered, rerr := retention.Render(plan, res)
 	if rerr != nil {
 		return nil, rerr
 	}
+	table, jsonText := runplan.ForUser(rendered.Table, host), runplan.ForUser(rendered.JSON, host)
 	if err != nil {
-		return nil, fmt.Errorf("prune %s: %w\n\n%s", repository, err, rendered.Table)
+		return nil, fmt.Errorf("prune %s: %w\n\n%s", repository, runplan.ForUserErr(err, host), table)
 	}
-	return &PruneReport{JSONText: rendered.JSON, MarkdownText: rendered.Table}, nil
+	return &PruneReport{JSONText: jsonText, MarkdownText: table}, nil
 }
 
-// Tags lists the tags ("tag NAME CLASS immutable|floating") and the labels
-// ("label KEY=VALUE") this run would use.
+// Tags lists the tags and labels this run would use.
+//
+// One line each: "tag NAME CLASS immutable|floating" and "label KEY=VALUE".
 func (m *Slipway) Tags(ctx context.Context) ([]string, error) {
 	_, plan, err := m.plan(ctx, "")
 	if err != nil {
@@ -394,6 +428,26 @@ func (m *Slipway) plan(ctx context.Context, shard string) (*config.Config, *runp
 
 // build builds the image for one platform and stamps the plan's labels.
 func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string, buildArgs []string) (*dagger.Container, error) {
+	ctr, err := m.image(cfg, platform, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	return stamp(ctr, plan), nil
+}
+
+// stamp puts the plan's labels on ctr. They change with every run (created,
+// run id), so cells run on the image without them, where an unchanged
+// commit's cells come from the engine's cache, and Publish stamps them.
+func stamp(ctr *dagger.Container, plan *runplan.Plan) *dagger.Container {
+	for _, l := range gitctx.LabelList(plan.Labels) {
+		k, v, _ := strings.Cut(l, "=")
+		ctr = ctr.WithLabel(k, v)
+	}
+	return ctr
+}
+
+// image builds the image for one platform, without labels.
+func (m *Slipway) image(cfg *config.Config, platform string, buildArgs []string) (*dagger.Container, error) {
 	args, err := runplan.BuildArgs(cfg.Build.Args, buildArgs)
 	if err != nil {
 		return nil, err
@@ -406,12 +460,7 @@ func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string,
 	for _, a := range args {
 		opts.BuildArgs = append(opts.BuildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
 	}
-	ctr := m.Source.Directory(cfg.Build.Context).DockerBuild(opts)
-	for _, l := range gitctx.LabelList(plan.Labels) {
-		k, v, _ := strings.Cut(l, "=")
-		ctr = ctr.WithLabel(k, v)
-	}
-	return ctr, nil
+	return m.Source.Directory(cfg.Build.Context).DockerBuild(opts), nil
 }
 
 // redactor hides the registry password in every log tail a report keeps.
@@ -428,12 +477,12 @@ func (m *Slipway) redactor(ctx context.Context) func(string) string {
 
 // registryFor returns a registry client for ref and, when ref is in the
 // ephemeral registry, the endpoint it is reached at (started for the call).
-func (m *Slipway) registryFor(ctx context.Context, ref string) (*registry.Client, string, error) {
+func (m *Slipway) registryFor(ctx context.Context, cfg *config.Config, ref string) (*registry.Client, string, error) {
 	if !runplan.IsEphemeral(ref) {
 		client, err := m.registryClient(ctx, false)
 		return client, "", err
 	}
-	_, host, err := ephemeralRegistry(ctx)
+	_, host, err := m.ephemeralRegistry(ctx, cfg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -456,4 +505,162 @@ func (m *Slipway) registryClient(ctx context.Context, insecure bool) (*registry.
 		opts = append(opts, registry.WithInsecure())
 	}
 	return registry.New(opts...)
+}
+
+// Rollback moves a floating tag back to the image it pointed at before.
+//
+// The target comes from the promotion records: the image the tag pointed
+// at before its last promotion, or --steps promotions back (rollbacks are
+// not steps), or --to. The move is a compare-and-swap against the digest
+// read at the start, and writes a promotion record with decision rollback,
+// the reason, the actor, the run id and the digest it replaced. Fails when
+// the history does not say where to go, or when the tag moved meanwhile.
+// +cache="session"
+func (m *Slipway) Rollback(
+	ctx context.Context,
+	// Repository of the floating tag, e.g. ghcr.io/acme/app.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// +optional
+	repository string,
+	// Floating tag to move back.
+	// +default="stable"
+	tag string,
+	// Digest to go back to (sha256:...), one the tag's promotion history holds.
+	// Default: --steps promotions back.
+	// +optional
+	to string,
+	// How many promotions back to go; rollbacks are not steps. Ignored with --to.
+	// +default=1
+	steps int,
+	// Find the target and report it; move nothing and write no record.
+	// +optional
+	dryRun bool,
+	// Why, in one line, for the rollback record.
+	// +optional
+	reason string,
+	// Who rolls back, for the rollback record. Default: the constructor's --registry-username.
+	// +optional
+	actor string,
+) (*RollbackResult, error) {
+	f, err := m.floatingTag(ctx, repository)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := f.client.ParseRepository(f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", f.ref, err)
+	}
+	if to != "" {
+		steps = 0
+	}
+	if actor == "" {
+		actor = m.RegistryUsername
+	}
+	res, err := f.client.Rollback(ctx, registry.RollbackRequest{
+		Repo: repo, Tag: tag, To: to, Steps: steps, DryRun: dryRun,
+		Reason: reason, Actor: actor, RunID: m.RunID, Time: time.Now().UTC(),
+	})
+	if err != nil {
+		return nil, runplan.ExplainUnreachable(f.ref, runplan.ForUserErr(err, f.host))
+	}
+	return newRollbackResult(res, f.host)
+}
+
+// History lists the promotions and rollbacks of a floating tag, newest first.
+//
+// Read from the promotion records: time, digest, revision, decision, run,
+// who and why, as a table, JSON or Markdown.
+// +cache="session"
+func (m *Slipway) History(
+	ctx context.Context,
+	// Repository of the floating tag, e.g. ghcr.io/acme/app.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// +optional
+	repository string,
+	// Floating tag whose moves to list.
+	// +default="stable"
+	tag string,
+	// How many moves to read back, newest first.
+	// +default=20
+	limit int,
+) (*PromotionHistory, error) {
+	f, err := m.floatingTag(ctx, repository)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := f.client.ParseRepository(f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", f.ref, err)
+	}
+	h, err := f.client.History(ctx, repo, tag, limit)
+	if err != nil {
+		return nil, runplan.ExplainUnreachable(f.ref, fmt.Errorf("history of %s:%s: %w", f.ref, tag, runplan.ForUserErr(err, f.host)))
+	}
+	return newPromotionHistory(h, f.host)
+}
+
+// floatingRepo is where a floating tag lives, and how to reach it.
+type floatingRepo struct {
+	client *registry.Client
+	// ref is the repository as the user knows it (localhost:5000/slipway
+	// for the ephemeral registry); host the ephemeral registry's endpoint,
+	// empty for another registry.
+	ref, host string
+	// addr is the repository as the client reaches it.
+	addr string
+}
+
+// floatingTag resolves the repository of a floating tag (default: the
+// config's image, else the ephemeral registry) and a client for it.
+func (m *Slipway) floatingTag(ctx context.Context, repository string) (*floatingRepo, error) {
+	cfg, err := m.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if repository == "" {
+		repository = cfg.Image
+	}
+	if repository == "" {
+		repository = runplan.EphemeralRepository
+	}
+	client, host, err := m.registryFor(ctx, cfg, repository)
+	if err != nil {
+		return nil, err
+	}
+	return &floatingRepo{client: client, ref: repository, host: host, addr: runplan.EphemeralRef(repository, host)}, nil
+}
+
+func newRollbackResult(r *registry.RollbackResult, host string) (*RollbackResult, error) {
+	j, err := r.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return &RollbackResult{
+		From: r.From, To: r.To, Steps: r.Steps, Action: string(r.Action), Revision: r.Target.Revision, DryRun: r.DryRun,
+		JSONText: runplan.ForUser(j, host), MarkdownText: runplan.ForUser(r.Markdown(), host),
+	}, nil
+}
+
+func newPromotionHistory(h *registry.History, host string) (*PromotionHistory, error) {
+	j, err := h.JSON()
+	if err != nil {
+		return nil, err
+	}
+	var table strings.Builder
+	if err := h.WriteTable(&table); err != nil {
+		return nil, err
+	}
+	out := &PromotionHistory{
+		Current: h.Current, End: h.End,
+		JSONText:     runplan.ForUser(j, host),
+		MarkdownText: runplan.ForUser(h.Markdown(), host),
+		TableText:    runplan.ForUser(table.String(), host),
+	}
+	for _, e := range h.Entries {
+		out.Entries = append(out.Entries, &HistoryEntry{
+			Time: e.Time.UTC().Format(time.RFC3339), Digest: e.Digest, Replaced: e.Replaced, Decision: e.Decision,
+			Revision: e.Revision, RunID: e.RunID, Actor: e.Actor, Reason: e.Reason,
+		})
+	}
+	return out, nil
 }

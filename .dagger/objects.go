@@ -5,6 +5,7 @@ import (
 
 	"github.com/slipway-ci/slipway/pipeline/flow"
 	"github.com/slipway-ci/slipway/pipeline/report"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
 // TestReport is the result of a test matrix run.
@@ -13,6 +14,8 @@ type TestReport struct {
 	Headline string
 	// Test cases run, from the JUnit files of every cell.
 	Tests int
+	// Milliseconds the run's one build took before the cells ran, 0 for a ref.
+	BuildMs int
 	// Cells, in matrix order.
 	Cells []*Cell
 	// +private
@@ -30,8 +33,10 @@ type Cell struct {
 	// pass, fail, flaky, timeout, error or cancelled.
 	Status string
 	// Why the cell did not pass, or that it passed on a retry.
-	Reason   string
+	Reason string
+	// Exit code of the cell's last attempt.
 	ExitCode int
+	// How many times the cell ran: 1, or more after retries.
 	Attempts int
 }
 
@@ -41,14 +46,17 @@ func newTestReport(r *report.Report) (*TestReport, error) {
 		return nil, err
 	}
 	out := &TestReport{Headline: r.Headline(), Tests: r.Tests(), JSONText: rendered.JSON, MarkdownText: rendered.Markdown, JUnitText: rendered.JUnit}
+	if r.Build != nil {
+		out.BuildMs = int(r.Build.Duration.Std().Milliseconds())
+	}
 	for _, c := range r.Cells {
 		out.Cells = append(out.Cells, &Cell{Name: c.ID, Status: string(c.Status), Reason: c.Reason, ExitCode: c.ExitCode, Attempts: c.Attempts})
 	}
 	return out, nil
 }
 
-// JSON is the whole report, the input of `slipway gate`.
-func (r *TestReport) JSON() string { return r.JSONText }
+// Json is the whole report, the input of `slipway gate`.
+func (r *TestReport) Json() string { return r.JSONText }
 
 // Markdown is the summary for $GITHUB_STEP_SUMMARY.
 func (r *TestReport) Markdown() string { return r.MarkdownText }
@@ -70,7 +78,8 @@ type Promotion struct {
 	Baseline string
 	// What happened to each tag, the copy and the promotion record.
 	Actions []string
-	DryRun  bool
+	// Whether this was a dry run: tested and gated, nothing published.
+	DryRun bool
 	// +private
 	JSONText string
 	// +private
@@ -79,39 +88,56 @@ type Promotion struct {
 	JUnitText string
 }
 
-func newPromotion(p *flow.Promotion) (*Promotion, error) {
+// newPromotion is the Promotion of p; registryHost, the ephemeral
+// registry's service endpoint, is written localhost:5000 as users know it.
+func newPromotion(p *flow.Promotion, registryHost string) (*Promotion, error) {
 	rendered, err := p.Render()
 	if err != nil {
 		return nil, err
 	}
+	user := func(s string) string { return runplan.ForUser(s, registryHost) }
 	out := &Promotion{
 		Decision:     "fail",
-		Headline:     p.Decision.Headline(),
+		Headline:     user(p.Decision.Headline()),
 		Mode:         p.Decision.Mode,
-		Published:    p.Published,
+		Published:    user(p.Published),
 		Baseline:     p.BaselineDigest,
 		DryRun:       p.DryRun,
-		JSONText:     rendered.JSON,
-		MarkdownText: rendered.Markdown,
-		JUnitText:    rendered.JUnit,
+		JSONText:     user(rendered.JSON),
+		MarkdownText: user(rendered.Markdown),
+		JUnitText:    user(rendered.JUnit),
 	}
 	if p.Decision.Pass {
 		out.Decision = "pass"
 	}
 	if p.Result != nil {
-		out.Actions = p.Result.Lines()
+		for _, l := range p.Result.Lines() {
+			out.Actions = append(out.Actions, user(l))
+		}
 	}
 	return out, nil
 }
 
-// JSON is the decision with every reason, both reports and the registry actions.
-func (p *Promotion) JSON() string { return p.JSONText }
+// Json is the decision with every reason, both reports and the registry actions.
+func (p *Promotion) Json() string { return p.JSONText }
 
 // Markdown is the summary for $GITHUB_STEP_SUMMARY, decision first.
 func (p *Promotion) Markdown() string { return p.MarkdownText }
 
 // Junit is the decision and the candidate's test cases as JUnit XML.
 func (p *Promotion) Junit() *dagger.File { return dag.File("slipway-promotion.xml", p.JUnitText) }
+
+// Files is the whole report as files to export: summary.md, promotion.json and junit.xml.
+//
+// With promote --no-fail, one call then gives CI everything: export them,
+// print summary.md, and fail the job when promotion.json's decision.pass
+// is false.
+func (p *Promotion) Files() *dagger.Directory {
+	return dag.Directory().
+		WithNewFile("summary.md", p.MarkdownText).
+		WithNewFile("promotion.json", p.JSONText).
+		WithNewFile("junit.xml", p.JUnitText)
+}
 
 // PruneReport is the retention plan for a repository, and what was applied.
 type PruneReport struct {
@@ -121,8 +147,79 @@ type PruneReport struct {
 	MarkdownText string
 }
 
-// JSON is the whole plan: every item with its reason.
-func (r *PruneReport) JSON() string { return r.JSONText }
+// Json is the whole plan: every item with its reason.
+func (r *PruneReport) Json() string { return r.JSONText }
 
 // Markdown is the plan as a table: every item with its reason, and the summary.
 func (r *PruneReport) Markdown() string { return "```\n" + r.MarkdownText + "```\n" }
+
+// RollbackResult is what a rollback did, or would do.
+type RollbackResult struct {
+	// The digest the floating tag pointed at when the rollback read it.
+	From string
+	// The digest it moves back to.
+	To string
+	// How many promotions back To is (0: the tag already pointed there).
+	Steps int
+	// What happened to the tag: moved, would move or unchanged.
+	Action string
+	// The revision of the image moved back to, from its promotion record.
+	Revision string
+	// True when nothing was moved or written (--dry-run).
+	DryRun bool
+	// +private
+	JSONText string
+	// +private
+	MarkdownText string
+}
+
+// Json is the whole result: the target's promotion, the tag, the record.
+func (r *RollbackResult) Json() string { return r.JSONText }
+
+// Markdown is the result for $GITHUB_STEP_SUMMARY.
+func (r *RollbackResult) Markdown() string { return r.MarkdownText }
+
+// PromotionHistory is the moves of a floating tag, newest first.
+type PromotionHistory struct {
+	// The digest the tag points at now ("none" when it does not exist).
+	Current string
+	// The moves, newest first.
+	Entries []*HistoryEntry
+	// Why the history stops where it does.
+	End string
+	// +private
+	JSONText string
+	// +private
+	MarkdownText string
+	// +private
+	TableText string
+}
+
+// HistoryEntry is one move of a floating tag.
+type HistoryEntry struct {
+	// When the move was decided (RFC 3339).
+	Time string
+	// The digest the tag moved to.
+	Digest string
+	// The digest it pointed at before, empty for the first promotion.
+	Replaced string
+	// pass, manual or rollback.
+	Decision string
+	// The commit of the image.
+	Revision string
+	// The CI run that moved it.
+	RunID string
+	// Who moved it (rollbacks).
+	Actor string
+	// Why (rollbacks).
+	Reason string
+}
+
+// Json is the history: every move with its record's fields.
+func (h *PromotionHistory) Json() string { return h.JSONText }
+
+// Markdown is the history as a Markdown table, for $GITHUB_STEP_SUMMARY.
+func (h *PromotionHistory) Markdown() string { return h.MarkdownText }
+
+// Table is the history as a plain-text table.
+func (h *PromotionHistory) Table() string { return h.TableText }

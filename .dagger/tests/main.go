@@ -6,6 +6,11 @@
 //
 //	dagger check -m .dagger/tests
 //
+// Every image they pull can be replaced for engines without Docker Hub: in
+// .dagger/tests/.env, BASE_IMAGE=REF@sha256:… (a busybox-like image: sh,
+// echo, mkdir, cat) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
+// the config's ephemeral.image).
+//
 // Promotions go to the ephemeral registry the module starts when the
 // config names no image. Its storage is a cache volume of the engine, so it
 // outlives a run and is shared by the checks running at the same time:
@@ -29,25 +34,48 @@ import (
 )
 
 // SlipwayTests holds the end-to-end checks of the slipway module.
-type SlipwayTests struct{}
+type SlipwayTests struct {
+	// +private
+	BaseImage string
+	// +private
+	RegistryImage string
+}
+
+// New creates the checks, with the images they pull.
+func New(
+	// Base image of the sample app, pinned by digest.
+	// Default: busybox 1.36.1 from Docker Hub, as testdata/app/Dockerfile pins it.
+	// +optional
+	baseImage string,
+	// Registry image of the ephemeral registry, pinned by digest.
+	// Default: the slipway module's own (registry 2.8.3 from Docker Hub).
+	// +optional
+	registryImage string,
+) *SlipwayTests {
+	if baseImage == "" {
+		baseImage = defaultBaseImage
+	}
+	return &SlipwayTests{BaseImage: baseImage, RegistryImage: registryImage}
+}
 
 const (
 	// repository is where the ephemeral registry keeps promoted images.
 	repository = "localhost:5000/slipway"
 	sourceURL  = "https://github.com/acme/app"
-	// baseImage is the sample app's base image (testdata/app/Dockerfile).
-	baseImage  = "docker.io/library/busybox"
-	baseDigest = "sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662"
+	// defaultBaseImage is the sample app's base image (the default BASE of
+	// testdata/app/Dockerfile).
+	defaultBaseImage = "docker.io/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662"
 )
 
-// Build builds the sample app with the run's OCI labels; a build argument
-// given to build changes the image, and the same build twice is the same
-// image.
+// Build builds the sample app with the run's OCI labels.
+//
+// A build argument given to build changes the image, and the same build
+// twice is the same image.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) Build(ctx context.Context) error {
-	s, err := newScenario(ctx, "build")
+	s, err := t.newScenario(ctx, "build")
 	if err != nil {
 		return err
 	}
@@ -100,14 +128,15 @@ func (t *SlipwayTests) Build(ctx context.Context) error {
 	return nil
 }
 
-// Test runs a passing suite and a failing one on the sample app: the report
-// has a passing cell and a failing one, with the cases their JUnit files
-// hold, and test itself does not fail on a failing test.
+// Test runs a passing suite and a failing one on the sample app.
+//
+// The report has a passing cell and a failing one, with the cases their
+// JUnit files hold, and test itself does not fail on a failing test.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) Test(ctx context.Context) error {
-	s, err := newScenario(ctx, "test")
+	s, err := t.newScenario(ctx, "test")
 	if err != nil {
 		return err
 	}
@@ -166,15 +195,104 @@ func (t *SlipwayTests) Test(ctx context.Context) error {
 	return nil
 }
 
-// PromoteBetter promotes a candidate that fixes the baseline's failing
-// case: the gate passes and says so, the candidate is published once, the
+// TestCached runs the same commit's tests twice, as two CI runs would.
+//
+// The second run's cells come from the engine's cache: the run's labels
+// (created, run id) are stamped at publish, not on the image the cells run
+// on. The failing case's message carries a nonce the sample app draws on
+// every real run, so the two reports must hold the same one.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) TestCached(ctx context.Context) error {
+	s, err := t.newScenario(ctx, "cached")
+	if err != nil {
+		return err
+	}
+	var messages []string
+	for _, run := range []string{"first", "second"} {
+		rep := dag.Slipway(dagger.SlipwayOpts{
+			Source:    sampleApp(s.config("base", []string{"e2e"})),
+			Revision:  s.revision("cached"),
+			RunID:     s.runID(run),
+			SourceURL: sourceURL,
+		}).Test()
+		text, err := rep.JSON(ctx)
+		if err != nil {
+			return err
+		}
+		var r testReport
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			return fmt.Errorf("report JSON: %w", err)
+		}
+		msg := ""
+		for _, c := range r.Cells {
+			for _, k := range c.Cases {
+				if c.ID == "e2e" && k.Name == "checkout" {
+					msg = k.Message
+				}
+			}
+		}
+		if !strings.Contains(msg, "(run ") {
+			return fmt.Errorf("%s run: e2e checkout message %q, want the sample app's nonce", run, msg)
+		}
+		messages = append(messages, msg)
+	}
+	if messages[0] != messages[1] {
+		return fmt.Errorf("the second run of an unchanged commit ran its cells again (%q, then %q): want them from the engine's cache", messages[0], messages[1])
+	}
+	return nil
+}
+
+// EphemeralPerProject shows two projects never share an ephemeral registry.
+//
+// Project A promotes a baseline under the scenario's floating tag; project
+// B (another --source-url, the same config and tag) then finds no baseline
+// and is judged strict, while A's next run finds its own.
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) EphemeralPerProject(ctx context.Context) error {
+	s, err := t.newScenario(ctx, "projects")
+	if err != nil {
+		return err
+	}
+	digest, err := s.promoteBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	for _, tt := range []struct {
+		sourceURL, mode, baseline string
+	}{
+		{"https://github.com/acme/other", "strict", ""},
+		{sourceURL, "no-regression", digest},
+	} {
+		p, err := readPromotion(ctx, dag.Slipway(dagger.SlipwayOpts{
+			Source:    sampleApp(s.config("base", []string{"unit"})),
+			Revision:  s.revision("projects"),
+			RunID:     s.runID("projects"),
+			SourceURL: tt.sourceURL,
+		}).Promote(dagger.SlipwayPromoteOpts{DryRun: true}))
+		if err != nil {
+			return err
+		}
+		if p.Decision.Mode != tt.mode || digestOf(p.BaselineDigest) != tt.baseline {
+			return fmt.Errorf("--source-url %s: mode %q, baseline %q; want %q and %q", tt.sourceURL, p.Decision.Mode, p.BaselineDigest, tt.mode, tt.baseline)
+		}
+	}
+	return nil
+}
+
+// PromoteBetter promotes a candidate that fixes the baseline's failing case.
+//
+// The gate passes and says so, the candidate is published once, the
 // floating tag moves from the baseline's digest to the candidate's, and
 // the promoted digest, pulled back by digest, passes every cell.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
-	s, _, cand, err := promotePassing(ctx, "better", "fixed", "fixed")
+	s, _, cand, err := t.promotePassing(ctx, "better", "fixed", "fixed")
 	if err != nil {
 		return err
 	}
@@ -205,14 +323,15 @@ func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
 	return nil
 }
 
-// PromoteEqual promotes a candidate that fails the same case as the
-// baseline: a known failure, so the gate passes, reports it, and the
-// floating tag moves to the candidate.
+// PromoteEqual promotes a candidate that fails the same case as the baseline.
+//
+// A known failure: the gate passes, reports it, and the floating tag moves
+// to the candidate.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) PromoteEqual(ctx context.Context) error {
-	_, p, _, err := promotePassing(ctx, "equal", "base", "known-failure")
+	_, p, _, err := t.promotePassing(ctx, "equal", "base", "known-failure")
 	if err != nil {
 		return err
 	}
@@ -228,8 +347,8 @@ func (t *SlipwayTests) PromoteEqual(ctx context.Context) error {
 // baseline in scenario name, and expects a no-regression pass that
 // reports kind for the e2e checkout case and moves the floating tag to
 // the candidate, whose digest it returns.
-func promotePassing(ctx context.Context, name, candidate, kind string) (scenario, *promotion, string, error) {
-	s, err := newScenario(ctx, name)
+func (t *SlipwayTests) promotePassing(ctx context.Context, name, candidate, kind string) (scenario, *promotion, string, error) {
+	s, err := t.newScenario(ctx, name)
 	if err != nil {
 		return s, nil, "", err
 	}
@@ -251,14 +370,15 @@ func promotePassing(ctx context.Context, name, candidate, kind string) (scenario
 	return s, p, cand, s.expectStable(ctx, cand)
 }
 
-// PromoteWorse promotes a candidate that breaks a case the baseline
-// passes: promote fails with the gate's summary, and the floating tag
-// stays on the baseline's digest.
+// PromoteWorse promotes a candidate that breaks a case the baseline passes.
+//
+// Promote fails with the gate's summary, and the floating tag stays on the
+// baseline's digest.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
-	s, err := newScenario(ctx, "worse")
+	s, err := t.newScenario(ctx, "worse")
 	if err != nil {
 		return err
 	}
@@ -275,23 +395,49 @@ func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
 			return fmt.Errorf("promote failed without saying %q: %w", want, err)
 		}
 	}
+	// With --no-fail the same blocked promotion is a result: its files
+	// hold the summary once and the decision a CI wrapper fails on.
+	files := s.slipway("candidate-broken", "broken", "unit", "e2e").Promote(dagger.SlipwayPromoteOpts{NoFail: true}).Files()
+	summary, err := files.File("summary.md").Contents(ctx)
+	if err != nil {
+		return fmt.Errorf("promote --no-fail files: %w", err)
+	}
+	if !strings.Contains(summary, "Gate blocked") || strings.Count(summary, "## ❌ Gate blocked") != 1 {
+		return fmt.Errorf("promote --no-fail: summary.md does not say once that the gate blocked:\n%s", summary)
+	}
+	text, err := files.File("promotion.json").Contents(ctx)
+	if err != nil {
+		return err
+	}
+	var p promotion
+	if err := json.Unmarshal([]byte(text), &p); err != nil {
+		return fmt.Errorf("promotion.json: %w", err)
+	}
+	if p.Decision.Pass {
+		return errors.New("promote --no-fail: promotion.json says pass for a blocked candidate")
+	}
 	return s.expectStable(ctx, baseline)
 }
 
-// Verify checks a public image pinned by digest, the sample app's base
-// image: every manifest and blob hashed, the digest returned. An expected
+// Verify checks the sample app's base image, pinned by digest.
+//
+// Every manifest and blob is hashed and the digest returned. An expected
 // revision the image does not carry is a mismatch, not a pass.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) Verify(ctx context.Context) error {
-	s, err := newScenario(ctx, "verify")
+	s, err := t.newScenario(ctx, "verify")
 	if err != nil {
 		return err
 	}
 	// No --revision: verify would expect it on the image.
 	m := dag.Slipway(dagger.SlipwayOpts{Source: sampleApp(s.config("base", []string{"unit"}))})
-	ref := baseImage + "@" + baseDigest
+	ref := t.BaseImage
+	baseDigest := digestOf(ref)
+	if !strings.HasPrefix(baseDigest, "sha256:") {
+		return fmt.Errorf("base image %q: want it pinned by digest (REF@sha256:…)", ref)
+	}
 	got, err := m.Verify(ctx, ref, dagger.SlipwayVerifyOpts{Full: true})
 	if err != nil {
 		return err
@@ -306,13 +452,14 @@ func (t *SlipwayTests) Verify(ctx context.Context) error {
 	return nil
 }
 
-// VerifyPromoted verifies an image Slipway promoted into the ephemeral
-// registry: its digest, its revision label and its promotion record.
+// VerifyPromoted verifies an image Slipway promoted into the ephemeral registry.
+//
+// It checks its digest, its revision label and its promotion record.
 //
 // +check
 // +cache="session"
 func (t *SlipwayTests) VerifyPromoted(ctx context.Context) error {
-	s, err := newScenario(ctx, "verified")
+	s, err := t.newScenario(ctx, "verified")
 	if err != nil {
 		return err
 	}
@@ -340,14 +487,21 @@ func (t *SlipwayTests) VerifyPromoted(ctx context.Context) error {
 type scenario struct {
 	ns       string
 	platform dagger.Platform
+	// base and registry are the images of the checks (New).
+	base, registry string
 }
 
-func newScenario(ctx context.Context, name string) (scenario, error) {
+func (t *SlipwayTests) newScenario(ctx context.Context, name string) (scenario, error) {
 	platform, err := dag.DefaultPlatform(ctx)
 	if err != nil {
 		return scenario{}, err
 	}
-	return scenario{ns: "t" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + name, platform: platform}, nil
+	return scenario{
+		ns:       "t" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + name,
+		platform: platform,
+		base:     t.BaseImage,
+		registry: t.RegistryImage,
+	}, nil
 }
 
 // revision is the scenario's git commit for a step: 40 hex digits, so that
@@ -377,7 +531,10 @@ func (s scenario) slipway(step, variant string, suites ...string) *dagger.Slipwa
 // ephemeral registry. No scan: the checks stay off the network's CVE feeds.
 func (s scenario) config(variant string, suites []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "build:\n  platforms: [%s]\n  args: {VARIANT: %s}\n", s.platform, variant)
+	fmt.Fprintf(&b, "build:\n  platforms: [%s]\n  args: {VARIANT: %s, BASE: %q}\n", s.platform, variant, s.base)
+	if s.registry != "" {
+		fmt.Fprintf(&b, "ephemeral:\n  image: %q\n", s.registry)
+	}
 	b.WriteString("test:\n  retries: 0\n  suites:\n")
 	for _, suite := range suites {
 		fmt.Fprintf(&b, "    - name: %s\n      run: [/app/test.sh, %s]\n      reports: [/out/%s.xml]\n", suite, suite, suite)

@@ -68,8 +68,11 @@ func init() {
 		"verify":  {"check a ref's digests, sizes and revision label", runVerify},
 		"promote": {"copy an image by digest and move its tags", runPromote},
 		"gate":    {"decide candidate vs baseline from test reports", runGate},
+		"report":  {"turn JUnit files from any runner into a report for gate", runReport},
 		"prune":   {"plan or apply registry retention", runPrune},
 	}
+	commands["rollback"] = command{"move a floating tag back to the image it pointed at before", runRollback}
+	commands["history"] = command{"list the promotions and rollbacks of a floating tag", runHistory}
 }
 
 func main() {

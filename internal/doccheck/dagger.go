@@ -10,7 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/slipway-ci/slipway/internal/daggername"
 )
 
 // Schema is what `dagger call` accepts: the module's constructor, its
@@ -42,37 +43,6 @@ type Arg struct {
 	Name     string // CLI name
 	Bool     bool   // a flag without a value
 	Required bool
-}
-
-// Kebab converts a Go or GraphQL name to the CLI's kebab-case, as Dagger
-// does (strcase.ToKebab): runID -> run-id, JSON -> json, WithExec ->
-// with-exec, sha256 -> sha-256.
-func Kebab(name string) string {
-	rs := []rune(name)
-	var b strings.Builder
-	for i, r := range rs {
-		if i > 0 {
-			prev := rs[i-1]
-			next := rune(0)
-			if i+1 < len(rs) {
-				next = rs[i+1]
-			}
-			switch {
-			case unicode.IsUpper(r) && (unicode.IsLower(prev) || unicode.IsDigit(prev)):
-				b.WriteByte('-')
-			case unicode.IsUpper(r) && unicode.IsUpper(prev) && unicode.IsLower(next):
-				b.WriteByte('-') // the D of "JSONData"
-			case unicode.IsDigit(r) && unicode.IsLetter(prev), unicode.IsLetter(r) && unicode.IsDigit(prev):
-				b.WriteByte('-')
-			}
-		}
-		if r == '_' {
-			b.WriteByte('-')
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
 }
 
 // LoadModule reads the module's Go sources in dir (e.g. .dagger) with
@@ -147,7 +117,7 @@ func ParseModule(srcs map[string][]byte) (*Schema, error) {
 			}
 			for _, id := range fl.Names {
 				if id.IsExported() {
-					fn := &Function{Name: Kebab(id.Name), Args: map[string]*Arg{}, Returns: s.moduleType(fl.Type, structs)}
+					fn := &Function{Name: daggername.CLI(id.Name), Args: map[string]*Arg{}, Returns: s.moduleType(fl.Type, structs)}
 					obj.Funcs[fn.Name] = fn
 				}
 			}
@@ -160,7 +130,7 @@ func ParseModule(srcs map[string][]byte) (*Schema, error) {
 			if !ok || !fd.Name.IsExported() {
 				continue
 			}
-			fn := &Function{Name: Kebab(fd.Name.Name), Args: s.args(f, fd), Returns: s.result(fd, structs), Pending: stubMessage(fd)}
+			fn := &Function{Name: daggername.CLI(fd.Name.Name), Args: s.args(f, fd), Returns: s.result(fd, structs), Pending: stubMessage(fd)}
 			if fd.Recv == nil {
 				if fd.Name.Name == "New" {
 					s.Constructor = fn
@@ -223,7 +193,7 @@ func (s *Schema) args(f *ast.File, fd *ast.FuncDecl) map[string]*Arg {
 			}
 		}
 		for _, id := range fl.Names {
-			a := &Arg{Name: Kebab(id.Name), Bool: typeString(fl.Type) == "bool", Required: !optional}
+			a := &Arg{Name: daggername.CLI(id.Name), Bool: typeString(fl.Type) == "bool", Required: !optional}
 			out[a.Name] = a
 		}
 		prev = fl.End()
@@ -375,13 +345,13 @@ func coreFunction(fd *ast.FuncDecl, opts map[string]map[string]string) *Function
 		switch sel.Sel.Name {
 		case "Select":
 			if fn == nil {
-				fn = &Function{Name: Kebab(name), Args: map[string]*Arg{}}
+				fn = &Function{Name: daggername.Kebab(name), Args: map[string]*Arg{}}
 			}
 		case "Arg":
 			if fn == nil || len(call.Args) < 2 {
 				return true
 			}
-			a := &Arg{Name: Kebab(name)}
+			a := &Arg{Name: daggername.Kebab(name)}
 			switch v := call.Args[1].(type) {
 			case *ast.Ident:
 				a.Bool = params[v.Name] == "bool"

@@ -319,3 +319,56 @@ func (r *R) Markdown() string { return "" }
 		}
 	}
 }
+
+// TestNamesAsTheEngineDerivesThem: a Go method named JSON is listed as
+// j-son by a v0.21.8 CLI (the engine configures JSON as an acronym), so a
+// README line calling `json` on it must fail, and one named Json passes.
+func TestNamesAsTheEngineDerivesThem(t *testing.T) {
+	t.Parallel()
+	src := func(method string) map[string][]byte {
+		return map[string][]byte{"main.go": []byte(`package main
+
+type Slipway struct{}
+
+// New creates it.
+func New() *Slipway { return &Slipway{} }
+
+// Report is a report.
+type Report struct {
+	// RunID of the run.
+	RunID string
+}
+
+// Test tests.
+func (m *Slipway) Test(sourceURL string) *Report { return nil }
+
+// ` + method + ` is the report as JSON.
+func (r *Report) ` + method + `() string { return "" }
+`)}
+	}
+	for _, tt := range []struct {
+		method, script string
+		bad            string // the name reported unknown; "" for none
+	}{
+		{"JSON", "dagger call test --source-url u json", "json"},
+		{"JSON", "dagger call test --source-url u j-son", ""},
+		{"Json", "dagger call test --source-url u json", ""},
+		{"Json", "dagger call test --source-url u run-id", ""},
+		{"Json", "dagger call test --source-u-r-l u json", "source-u-r-l"},
+	} {
+		schema, err := ParseModule(src(tt.method))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var probs []Problem
+		for _, inv := range ExtractCommands(tt.script, 1) {
+			probs = append(probs, CheckDagger(inv, schema)...)
+		}
+		switch {
+		case tt.bad == "" && len(probs) > 0:
+			t.Errorf("%s, %q: %v", tt.method, tt.script, probs)
+		case tt.bad != "" && (len(probs) == 0 || probs[0].Name != tt.bad):
+			t.Errorf("%s, %q: got %v, want %q reported", tt.method, tt.script, probs, tt.bad)
+		}
+	}
+}

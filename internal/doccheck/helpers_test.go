@@ -1,13 +1,11 @@
 package doccheck
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -89,25 +87,21 @@ func loadSchema(t testing.TB, root string) (s *Schema, core bool) {
 	return s, true
 }
 
-// coreClientFile locates dagger.gen.go of the dagger.io/dagger version the
-// module's go.mod requires, downloading it through the module proxy if the
-// module cache lacks it.
+// coreClientFile locates dagger.gen.go of the dagger.io/dagger version of
+// the engine dagger.json pins (the core API the engine serves), downloading
+// it through the module proxy if the module cache lacks it.
 func coreClientFile(root string) (string, error) {
-	f, err := os.Open(filepath.Join(root, ".dagger", "go.mod"))
+	b, err := os.ReadFile(filepath.Join(root, "dagger.json"))
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	version := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		for i := 0; i+1 < len(fields); i++ {
-			if fields[i] == "dagger.io/dagger" {
-				version = fields[i+1]
-			}
-		}
+	var cfg struct {
+		EngineVersion string `json:"engineVersion"`
 	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return "", err
+	}
+	version := cfg.EngineVersion
 	if version == "" {
 		return "", os.ErrNotExist
 	}

@@ -143,18 +143,6 @@ func TestFromMarkdown(t *testing.T) {
 	}
 }
 
-func TestKebab(t *testing.T) {
-	for in, want := range map[string]string{
-		"runID": "run-id", "gitTag": "git-tag", "dryRun": "dry-run", "JSON": "json", "Ci": "ci",
-		"WithRegistryAuth": "with-registry-auth", "ConfigPath": "config-path", "RunID": "run-id",
-		"JSONData": "json-data", "sha256": "sha-256", "ref": "ref",
-	} {
-		if got := Kebab(in); got != want {
-			t.Errorf("Kebab(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestParseFlagDefaults(t *testing.T) {
 	help := "usage: slipway prune REPO [flags]\n\nplan or apply registry retention\n\nflags:\n" +
 		"  -apply string\n    \tapply exactly this reviewed plan\n" +

@@ -97,7 +97,8 @@ func scripts(job map[string]any) []string {
 	return out
 }
 
-// mutates reports whether a job publishes, promotes or deletes images.
+// mutates reports whether a job publishes, promotes, deletes images or
+// moves a tag back.
 func mutates(job map[string]any) bool {
 	if f := str(mapAt(job, "with")["function"]); f == "ci" || f == "promote" || f == "prune" {
 		return true
@@ -106,9 +107,9 @@ func mutates(job map[string]any) bool {
 		for _, inv := range ExtractCommands(s, 1) {
 			for i, a := range inv.Args {
 				switch {
-				case inv.Tool == "dagger" && slices.Contains([]string{"ci", "promote", "prune", "publish"}, a):
+				case inv.Tool == "dagger" && slices.Contains([]string{"ci", "promote", "prune", "publish", "rollback"}, a):
 					return true
-				case inv.Tool == "slipway" && i == 0 && (a == "promote" || a == "prune"):
+				case inv.Tool == "slipway" && i == 0 && (a == "promote" || a == "prune" || a == "rollback"):
 					return true
 				}
 			}

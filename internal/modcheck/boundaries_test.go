@@ -48,6 +48,14 @@ var boundaryRules = []boundaryRule{
 	{rootModule + "/pipeline", daggerAPI, "only .dagger imports the Dagger API (DESIGN §1)"},
 	{rootModule + "/cmd", daggerAPI, "only .dagger imports the Dagger API (DESIGN §1)"},
 	{rootModule + "/pipeline", under(rootModule + "/cmd"), "pipeline never imports cmd (DESIGN §1)"},
+	{rootModule + "/pipeline/config", anyOf(
+		func(p string) bool {
+			return under(rootModule+"/pipeline")(p) && !under(rootModule+"/pipeline/config")(p) && !under(rootModule+"/pipeline/gitctx")(p)
+		},
+		func(p string) bool {
+			return under("github.com/google/go-containerregistry")(p) && !under("github.com/google/go-containerregistry/pkg/name")(p)
+		},
+	), "config is a leaf: it reads slipway.yaml and knows the tag grammar (gitctx) and ggcr's reference syntax, never the registry"},
 }
 
 // violations returns, for each root package (not DepOnly) a rule constrains

@@ -34,21 +34,9 @@ func (f Finding) String() string { return fmt.Sprintf("%s: %s", f.Pos, f.Msg) }
 // struct field of an exported type; and such functions and fields whose
 // names are ReservedNames.
 func LintSignatures(dir string) ([]Finding, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	fset, files, err := parseModule(dir)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, m := range matches {
-		if strings.HasSuffix(m, "_test.go") || filepath.Base(m) == "dagger.gen.go" {
-			continue
-		}
-		f, err := parser.ParseFile(fset, m, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("parsing module file: %w", err)
-		}
-		files = append(files, f)
+		return nil, err
 	}
 	l := &linter{fset: fset, types: map[string]ast.Expr{}}
 	for _, f := range files {
@@ -75,14 +63,40 @@ func LintSignatures(dir string) ([]Finding, error) {
 			}
 		}
 	}
-	sort.Slice(l.findings, func(i, j int) bool {
-		a, b := l.findings[i].Pos, l.findings[j].Pos
+	sortFindings(l.findings)
+	return l.findings, nil
+}
+
+func sortFindings(findings []Finding) {
+	sort.Slice(findings, func(i, j int) bool {
+		a, b := findings[i].Pos, findings[j].Pos
 		if a.Filename != b.Filename {
 			return a.Filename < b.Filename
 		}
 		return a.Offset < b.Offset
 	})
-	return l.findings, nil
+}
+
+// parseModule parses the module's Go files in dir (not subdirectories; test
+// files and the generated dagger.gen.go skipped), with their comments.
+func parseModule(dir string) (*token.FileSet, []*ast.File, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, m := range matches {
+		if strings.HasSuffix(m, "_test.go") || filepath.Base(m) == "dagger.gen.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, m, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parsing module file: %w", err)
+		}
+		files = append(files, f)
+	}
+	return fset, files, nil
 }
 
 type linter struct {

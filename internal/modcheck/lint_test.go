@@ -108,3 +108,88 @@ func (m *M) Tags(in []string) ([]string, error) { return in, nil }`,
 		})
 	}
 }
+
+// TestHelpLines walks the Dagger modules' functions, arguments and fields:
+// the CLI shows only the first line of each doc comment.
+func TestHelpLines(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	for _, dir := range []string{".dagger", ".dagger/tests"} {
+		findings, err := LintDocs(filepath.Join(root, filepath.FromSlash(dir)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range findings {
+			t.Errorf("%s", f)
+		}
+	}
+}
+
+func TestLintDocsBites(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, src string
+		want      []string
+	}{{
+		name: "whole sentences",
+		src: `// Build builds the image.
+//
+// More on the next lines, as long as they like to be.
+func (m *M) Build(
+	ctx context.Context,
+	// Platform to build.
+	// +optional
+	platform string,
+) error { return nil }
+
+// R is a report.
+type R struct {
+	// Pass or fail.
+	Decision string
+	// +private
+	JSONText string
+}`,
+	}, {
+		name: "cut first line",
+		src: `// Promote builds once, tests the candidate and the baseline (the digest
+// behind the config's gate.baseline tag) in parallel.
+func (m *M) Promote() error { return nil }`,
+		want: []string{`function M.Promote: the CLI shows only the first line, "Promote builds once, tests the candidate and the baseline (the digest"`},
+	}, {
+		name: "undocumented field and argument",
+		src: `// R is a report.
+type R struct {
+	DryRun bool
+}
+
+// Test tests.
+func (m *M) Test(shard string) error { return nil }`,
+		want: []string{`field R.DryRun: no doc comment: the CLI shows "-"`, `function M.Test argument shard: no doc comment`},
+	}, {
+		name: "long first line",
+		src: `// Verify checks a ref's manifest, config and layer digests and sizes, and that its revision label is the expected commit.
+func (m *M) Verify() error { return nil }`,
+		want: []string{"function M.Verify: first line is 119 characters"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			src := "package main\n\nimport \"context\"\n\nvar _ context.Context\n\ntype M struct{}\n\n" + tt.src + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			findings, err := LintDocs(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(findings) != len(tt.want) {
+				t.Fatalf("findings %v, want %d", findings, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(findings[i].Msg, w) {
+					t.Errorf("finding %d = %q, want it to contain %q", i, findings[i].Msg, w)
+				}
+			}
+		})
+	}
+}

@@ -1,276 +1,331 @@
-// Package modcheck compile-checks a Dagger Go module where no engine runs.
+// Package modcheck checks a Dagger Go module the way a Dagger v0.21.8
+// engine loads it, where no engine runs.
 //
-// `dagger develop` generates a module's internal/dagger package and its
-// dagger.gen.go; both need an engine and are never committed. Check copies the
-// module to a temporary directory, generates stand-ins there (an
-// internal/dagger package re-exporting every exported identifier of the
-// dagger.io/dagger version the module's go.mod pins, and a main-package file
-// with the `dag` client and the other names the real dagger.gen.go declares),
-// and runs `go build` and `go vet` there. A misuse of the Dagger API then
-// fails with the compiler's own message. Nothing is ever written inside the
-// module.
+// To load a Go module, the engine uploads its context (the directory of
+// dagger.json: the source directory and the files dagger.json's include
+// names), runs the Go SDK's codegen there (`generate-module`: it writes
+// dagger.gen.go and internal/dagger, and rewrites go.mod and go.sum the way
+// the generated code needs them, with `go mod tidy`), then builds it. A
+// module the codegen rejects, that does not build, or whose committed
+// go.mod the codegen would rewrite, does not load for users (the first
+// landing of this repository did not: its go.mod required dagger.io/dagger
+// instead of what the generated code imports).
 //
-// A module whose dagger.json depends on local Go modules (the tests module
-// .dagger/tests on slipway) also gets, generated from their source, the
-// client bindings `dagger develop` would give it (dag.Slipway(...),
-// SlipwayTestReport, ...; see GenerateBindings), so a call to a function or
-// an argument a dependency lacks fails too.
+// Check does the same offline: it copies the context as the engine uploads
+// it into a temporary directory, runs the real codegen (Codegen builds it
+// from the Go module proxy) on the schema a v0.21.8 engine serves
+// (testdata/introspection-v0.21.8.json, written by `codegen introspect`
+// against a real engine), runs `go build` and `go vet`, and compares go.mod
+// and go.sum with the committed ones. Nothing is written in the module.
 //
-// The check cannot see the codegen's own rules (supported argument types,
-// reserved names): LintSignatures covers the ones that bit us.
+// A module whose dagger.json depends on another local module (the tests
+// module .dagger/tests on slipway) gets, from a real engine, a schema with
+// the dependency's types in it, which only an engine can serve: Check adds
+// the client bindings those types would give (see GenerateBindings),
+// generated from the dependency's Go source.
 package modcheck
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
-// Files Check generates in the temporary copy, relative to the module root.
-const (
-	// GeneratedPackageFile stands in for internal/dagger/dagger.gen.go.
-	GeneratedPackageFile = "internal/dagger/dagger.go"
-	// GeneratedMainFile stands in for the module's dagger.gen.go.
-	GeneratedMainFile = "zz_modcheck.go"
-)
-
-// skipped are the paths `dagger develop` generates (relative to the module
-// root): never copied, so a stale local copy cannot hide a break.
-var skipped = map[string]bool{
-	"dagger.gen.go":         true,
-	"internal/dagger":       true,
-	"internal/querybuilder": true,
-	"internal/telemetry":    true,
+// CodegenError is returned when the codegen rejects the module, as the
+// engine would when loading it ("failed to initialize module").
+type CodegenError struct {
+	// Module is the context directory that was checked.
+	Module string
+	// Output is the codegen's output, without its progress lines.
+	Output string
 }
 
-// CompileError is returned when the compiler or `go vet` rejects the module.
+func (e *CodegenError) Error() string {
+	return fmt.Sprintf("generating Dagger module %s with the %s codegen (the engine fails to load it the same way):\n%s", e.Module, SDKVersion, strings.TrimRight(e.Output, "\n"))
+}
+
+// CompileError is returned when the generated module does not build or
+// `go vet` rejects it.
 type CompileError struct {
 	// Module is the module directory that was checked.
 	Module string
 	// Output is the go command's output, verbatim. File names are relative
-	// to the module root (./main.go:12:5: ...). As the SDK and the
-	// generated package are both named dagger, the compiler spells SDK
-	// types with their path: *"dagger.io/dagger".Container.
+	// to the module directory (./main.go:12:5: ...).
 	Output string
 }
 
 func (e *CompileError) Error() string {
-	return fmt.Sprintf("compile-checking Dagger module %s:\n%s", e.Module, strings.TrimRight(e.Output, "\n"))
+	return fmt.Sprintf("compiling Dagger module %s after codegen:\n%s", e.Module, strings.TrimRight(e.Output, "\n"))
 }
 
-// Option configures Check and Prepare.
-type Option func(*options) error
-
-type options struct {
-	extra map[string][]byte
-	omit  map[string]bool
-	env   []string
+// Drift is a committed file the codegen rewrote.
+type Drift struct {
+	// File is the file's path relative to the context directory, e.g.
+	// .dagger/go.mod.
+	File string
+	// Committed and Generated are its contents before and after.
+	Committed, Generated []byte
 }
 
-// WithExtraFile adds a file to the checked copy at name, a slash-separated
-// path relative to the module root: for example the client bindings a tests
-// module gets for its dependencies ("internal/dagger/slipway.gen.go",
-// package dagger). Default: none. An absolute or escaping path, a duplicate,
-// or one of the generated files is an error.
-func WithExtraFile(name string, content []byte) Option {
-	return func(o *options) error {
-		clean := path.Clean(name)
-		if name == "" || path.IsAbs(name) || filepath.IsAbs(name) || clean != name || clean == ".." || strings.HasPrefix(clean, "../") {
-			return fmt.Errorf("extra file %q: want a clean relative path inside the module", name)
+// Diff lists the lines only in the committed file (-) and only in the
+// generated one (+), in file order.
+func (d Drift) Diff() string {
+	in := func(text []byte) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(string(text), "\n") {
+			m[l] = true
 		}
-		if clean == GeneratedPackageFile || clean == GeneratedMainFile {
-			return fmt.Errorf("extra file %q: Check generates that file", name)
-		}
-		if _, dup := o.extra[clean]; dup {
-			return fmt.Errorf("extra file %q given twice", name)
-		}
-		o.extra[clean] = bytes.Clone(content)
-		return nil
+		return m
 	}
-}
-
-// WithoutReexport leaves names out of the generated internal/dagger, so an
-// extra file can declare them instead (a Client type that carries a
-// dependency's bindings, say: an alias cannot get new methods). Default:
-// every exported identifier is re-exported. A name that is not an exported
-// identifier is an error.
-func WithoutReexport(names ...string) Option {
-	return func(o *options) error {
-		for _, n := range names {
-			if !token.IsExported(n) {
-				return fmt.Errorf("without re-export: %q is not an exported identifier", n)
-			}
-			o.omit[n] = true
-		}
-		return nil
-	}
-}
-
-// WithEnv adds KEY=VALUE entries to the environment of the go commands,
-// after GOWORK=off and GOFLAGS=-mod=mod (so they can override them), e.g.
-// GOMODCACHE or GOPROXY. Default: the process environment.
-func WithEnv(kv ...string) Option {
-	return func(o *options) error {
-		for _, e := range kv {
-			if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-				return fmt.Errorf("env %q: want KEY=VALUE", e)
-			}
-		}
-		o.env = append(o.env, kv...)
-		return nil
-	}
-}
-
-func makeOptions(opts []Option) (*options, error) {
-	o := &options{extra: map[string][]byte{}, omit: map[string]bool{}}
-	for _, opt := range opts {
-		if err := opt(o); err != nil {
-			return nil, err
+	committed, generated := in(d.Committed), in(d.Generated)
+	var b strings.Builder
+	for _, l := range strings.Split(string(d.Committed), "\n") {
+		if !generated[l] {
+			fmt.Fprintf(&b, "-%s\n", l)
 		}
 	}
-	return o, nil
+	for _, l := range strings.Split(string(d.Generated), "\n") {
+		if !committed[l] {
+			fmt.Fprintf(&b, "+%s\n", l)
+		}
+	}
+	return b.String()
 }
 
-// Check compile-checks the Dagger Go module in moduleDir (the directory with
-// its go.mod, e.g. ".dagger"): it prepares a copy in a temporary directory
-// (see Prepare), runs `go build ./...` and `go vet ./...` there and removes
-// it. A module the compiler or vet rejects returns a *CompileError; the go
-// commands download what the module cache lacks (GOFLAGS=-mod=mod).
-func Check(ctx context.Context, moduleDir string, opts ...Option) error {
-	o, err := makeOptions(opts)
-	if err != nil {
-		return err
+// DriftError is returned when the module builds but the engine would
+// rewrite its committed go.mod or go.sum: commit what the codegen wrote.
+type DriftError struct {
+	Module string
+	Drift  []Drift
+}
+
+func (e *DriftError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Dagger module %s: the %s codegen rewrites", e.Module, SDKVersion)
+	for i, d := range e.Drift {
+		if i > 0 {
+			b.WriteString(" and")
+		}
+		b.WriteString(" " + d.File)
 	}
+	b.WriteString(" (commit what it writes: go test ./internal/modcheck -run Loads -update):")
+	for _, d := range e.Drift {
+		fmt.Fprintf(&b, "\n%s:\n%s", d.File, strings.TrimRight(d.Diff(), "\n"))
+	}
+	return b.String()
+}
+
+// Module is a generated copy of a Dagger module.
+type Module struct {
+	// Context is the context directory that was copied.
+	Context string
+	// Dir is the module's directory in the copy (the one with go.mod).
+	Dir string
+	// Drift lists the committed files the codegen rewrote.
+	Drift []Drift
+}
+
+// Check generates the Dagger module whose dagger.json is in contextDir with
+// the real codegen on the engine schema in schemaPath, builds and vets it,
+// and removes the copy. The error is a *CodegenError, a *CompileError, a
+// *DriftError, or an infrastructure error (the codegen could not be built,
+// a file could not be copied).
+func Check(ctx context.Context, contextDir, schemaPath string) error {
 	tmp, err := os.MkdirTemp("", "modcheck-")
 	if err != nil {
 		return fmt.Errorf("creating temporary module: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := prepare(ctx, moduleDir, tmp, o); err != nil {
+	m, err := Generate(ctx, contextDir, schemaPath, tmp)
+	if err != nil {
 		return err
 	}
-	// go build reports every type error (up to the compiler's limit); go
-	// vet alone stops at the first. ./... always holds two packages, the
-	// module and internal/dagger, so go build writes no binary.
-	for _, verb := range []string{"build", "vet"} {
-		out, err := goCmd(ctx, tmp, o, verb, "./...")
-		if err == nil {
-			continue
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("compile-checking module %s: %w", moduleDir, ctx.Err())
-		}
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return &CompileError{Module: moduleDir, Output: out}
-		}
-		return fmt.Errorf("compile-checking module %s: go %s: %w", moduleDir, verb, err)
+	if err := m.Build(ctx); err != nil {
+		return err
+	}
+	if len(m.Drift) > 0 {
+		return &DriftError{Module: contextDir, Drift: m.Drift}
 	}
 	return nil
 }
 
-// Prepare writes into dst (created if missing; it must be empty) a copy of
-// the module in moduleDir that compiles without `dagger develop`: the
-// module's files except generated ones and nested modules; relative
-// replace directives made absolute; GeneratedPackageFile re-exporting the
-// pinned dagger.io/dagger; GeneratedMainFile declaring `dag` and the other
-// main-package names of the real dagger.gen.go; for the local Go
-// dependencies in moduleDir's dagger.json, their bindings (BindingsFile)
-// and ClientFile, Client, Load and Ref then being left out of the
-// re-export; and any extra files. It returns what was re-exported.
-func Prepare(ctx context.Context, moduleDir, dst string, opts ...Option) (*Reexport, error) {
-	o, err := makeOptions(opts)
-	if err != nil {
-		return nil, err
+// sourceDir is the module's source directory, relative to its context.
+func (c *daggerJSON) sourceDir() string {
+	if c.Source == "" {
+		return "."
 	}
-	return prepare(ctx, moduleDir, dst, o)
+	return path.Clean(c.Source)
 }
 
-func prepare(ctx context.Context, moduleDir, dst string, o *options) (*Reexport, error) {
-	src, err := filepath.Abs(moduleDir)
+// Generate copies the context in contextDir into dst (created if missing;
+// it must be empty) as the engine uploads it, runs the codegen there with
+// the schema in schemaPath, adds the bindings of local dependencies, and
+// reports which committed files the codegen rewrote. dst is left for the
+// caller.
+func Generate(ctx context.Context, contextDir, schemaPath, dst string) (*Module, error) {
+	cfg, err := readDaggerJSON(contextDir)
 	if err != nil {
-		return nil, fmt.Errorf("resolving module dir: %w", err)
+		return nil, fmt.Errorf("reading Dagger module %s: %w", contextDir, err)
 	}
-	if _, err := os.Stat(filepath.Join(src, "go.mod")); err != nil {
-		return nil, fmt.Errorf("reading module %s: %w", moduleDir, err)
+	if cfg.Name == "" || cfg.sdkSource() != "go" {
+		return nil, fmt.Errorf("Dagger module %s: want a named Go module (name %q, sdk %q)", contextDir, cfg.Name, cfg.sdkSource())
+	}
+	schema, err := filepath.Abs(schemaPath)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dst, err)
 	}
 	if entries, err := os.ReadDir(dst); err != nil || len(entries) > 0 {
-		return nil, fmt.Errorf("preparing %s: want an empty directory (err: %v)", dst, err)
+		return nil, fmt.Errorf("generating into %s: want an empty directory (err: %v)", dst, err)
 	}
-	if err := copyModule(src, dst); err != nil {
+	if err := copyContext(contextDir, dst, cfg); err != nil {
 		return nil, err
 	}
-	modPath, err := absolutizeReplaces(ctx, src, dst, o)
+	src := cfg.sourceDir()
+	m := &Module{Context: contextDir, Dir: filepath.Join(dst, filepath.FromSlash(src))}
+	bin, err := Codegen(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := mainPackage(dst)
+	cmd := exec.CommandContext(ctx, bin, "generate-module",
+		"--introspection-json-path", schema, "--module-source-path", ".",
+		"--module-name", cfg.Name, "--lib-version", SDKVersion, "--output", ".")
+	cmd.Dir = m.Dir
+	// As in the engine: no workspace (the codegen edits go.work when `go
+	// env GOWORK` is set, even to "off") and no GOFLAGS.
+	cmd.Env = append(environ("GOWORK", "GOFLAGS"), "GOFLAGS=")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("generating Dagger module %s: %w", contextDir, ctx.Err())
+		}
+		return nil, &CodegenError{Module: contextDir, Output: codegenMessages(out)}
+	}
+	if err := addBindings(contextDir, m.Dir); err != nil {
 		return nil, err
 	}
-	files, err := sdkFiles(ctx, dst, o)
-	if err != nil {
-		return nil, err
-	}
-	deps, err := dependencyFiles(src, files)
-	if err != nil {
-		return nil, err
-	}
-	omit := o.omit
-	if len(deps) > 0 {
-		// Client gets the dependencies' constructors, so it (and the
-		// generic Load and Ref that take it) is declared, not aliased.
-		omit = maps.Clone(o.omit)
-		for _, n := range []string{"Client", "Load", "Ref"} {
-			omit[n] = true
+	for _, f := range []string{"go.mod", "go.sum"} {
+		rel := path.Join(src, f)
+		committed, err := os.ReadFile(filepath.Join(contextDir, filepath.FromSlash(rel)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		generated, err := os.ReadFile(filepath.Join(m.Dir, f))
+		if err != nil {
+			return nil, fmt.Errorf("reading the generated %s: %w", rel, err)
+		}
+		if !bytes.Equal(committed, generated) {
+			m.Drift = append(m.Drift, Drift{File: rel, Committed: committed, Generated: generated})
 		}
 	}
-	re, err := GenerateReexport("dagger", files, omit)
-	if err != nil {
-		return nil, err
-	}
-	write := map[string][]byte{
-		GeneratedPackageFile: re.Source,
-		GeneratedMainFile:    mainFile(pkg, modPath+"/internal/dagger"),
-	}
-	for name, content := range deps {
-		write[name] = content
-	}
-	for name, content := range o.extra {
-		if _, dup := write[name]; dup {
-			return nil, fmt.Errorf("extra file %q: Check generates that file (the module's dagger.json has dependencies)", name)
-		}
-		write[name] = content
-	}
-	for name, content := range write {
-		p := filepath.Join(dst, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := os.WriteFile(p, content, 0o644); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", name, err)
-		}
-	}
-	return re, nil
+	return m, nil
 }
 
-// copyModule copies the module's regular files, skipping what `dagger
-// develop` generates, hidden directories and nested modules.
-func copyModule(src, dst string) error {
+// codegenMessages drops the codegen's progress lines (downloads, the go
+// list invocations it times) and keeps what explains a failure.
+func codegenMessages(out []byte) string {
+	var b strings.Builder
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "go: downloading ") || strings.HasPrefix(l, "starting GOROOT=") || strings.Contains(l, " for GOROOT=") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// environ is the process environment without the named variables.
+func environ(drop ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(drop, k) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// Build runs `go build ./...` and `go vet ./...` in the generated module;
+// a rejection is a *CompileError.
+func (m *Module) Build(ctx context.Context) error {
+	// go build reports every type error (up to the compiler's limit); go
+	// vet alone stops at the first.
+	for _, verb := range []string{"build", "vet"} {
+		args := []string{verb, "./..."}
+		if verb == "build" {
+			args = []string{verb, "-o", os.DevNull, "./..."}
+		}
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = m.Dir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("compiling Dagger module %s: %w", m.Context, ctx.Err())
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return &CompileError{Module: m.Context, Output: string(out)}
+		}
+		return fmt.Errorf("compiling Dagger module %s: go %s: %w", m.Context, verb, err)
+	}
+	return nil
+}
+
+// skipped are the paths the codegen generates (relative to the source
+// directory): never copied, so a stale local copy cannot hide a break.
+var skipped = map[string]bool{
+	"dagger.gen.go":      true,
+	"internal/dagger":    true,
+	"internal/telemetry": true,
+}
+
+// copyContext copies what the engine uploads of a module: dagger.json, the
+// files its include patterns name, and the source directory (without
+// generated files and nested modules).
+func copyContext(contextDir, dst string, cfg *daggerJSON) error {
+	if err := copyFile(filepath.Join(contextDir, "dagger.json"), filepath.Join(dst, "dagger.json")); err != nil {
+		return err
+	}
+	for _, pat := range cfg.Include {
+		if strings.HasPrefix(pat, "!") {
+			continue // an exclusion of something not copied
+		}
+		clean := path.Clean(pat)
+		if dir, ok := strings.CutSuffix(clean, "/**"); ok {
+			if err := copyTree(filepath.Join(contextDir, filepath.FromSlash(dir)), filepath.Join(dst, filepath.FromSlash(dir)), nil, false); err != nil {
+				return err
+			}
+			continue
+		}
+		if strings.ContainsAny(clean, "*?[") {
+			return fmt.Errorf("dagger.json include %q: modcheck copies files and dir/** only", pat)
+		}
+		if err := copyFile(filepath.Join(contextDir, filepath.FromSlash(clean)), filepath.Join(dst, filepath.FromSlash(clean))); err != nil {
+			return err
+		}
+	}
+	src := cfg.sourceDir()
+	return copyTree(filepath.Join(contextDir, filepath.FromSlash(src)), filepath.Join(dst, filepath.FromSlash(src)), skipped, false)
+}
+
+// copyTree copies the regular files under src to dst, leaving out the
+// skip paths (relative to src) and, unless withNested, nested modules (a
+// directory with its own dagger.json or go.mod, e.g. .dagger/tests).
+func copyTree(src, dst string, skip map[string]bool, withNested bool) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("copying module: %w", err)
@@ -280,212 +335,70 @@ func copyModule(src, dst string) error {
 			return fmt.Errorf("copying module: %w", err)
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		if skipped[rel] {
+		if skip[rel] {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir // another module, e.g. .dagger/tests
+			if rel != "." {
+				for _, marker := range []string{"dagger.json", "go.mod"} {
+					if _, err := os.Stat(filepath.Join(p, marker)); err == nil && !withNested {
+						return filepath.SkipDir
+					}
+				}
 			}
 			return os.MkdirAll(filepath.Join(dst, filepath.FromSlash(rel)), 0o755)
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("copying module: %w", err)
-		}
-		return os.WriteFile(filepath.Join(dst, filepath.FromSlash(rel)), b, 0o644)
+		return copyFile(p, filepath.Join(dst, filepath.FromSlash(rel)))
 	})
 }
 
-// absolutizeReplaces points the copy's relative replace directives (the
-// module's `replace github.com/slipway-ci/slipway => ../`) at the same
-// directories as the original, and returns the module path.
-func absolutizeReplaces(ctx context.Context, src, dst string, o *options) (string, error) {
-	out, msgs, err := goCmdSplit(ctx, dst, o, "mod", "edit", "-json")
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
 	if err != nil {
-		return "", fmt.Errorf("reading go.mod: %w\n%s", err, msgs)
+		return fmt.Errorf("copying module: %w", err)
 	}
-	var mod struct {
-		Module  struct{ Path string }
-		Replace []struct {
-			Old, New struct{ Path, Version string }
-		}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("copying module: %w", err)
 	}
-	if err := json.Unmarshal([]byte(out), &mod); err != nil {
-		return "", fmt.Errorf("decoding go mod edit -json: %w", err)
-	}
-	var args []string
-	for _, r := range mod.Replace {
-		local := strings.HasPrefix(r.New.Path, "./") || strings.HasPrefix(r.New.Path, "../") || r.New.Path == "." || r.New.Path == ".."
-		if r.New.Version != "" || !local {
-			continue
-		}
-		old := r.Old.Path
-		if r.Old.Version != "" {
-			old += "@" + r.Old.Version
-		}
-		args = append(args, "-replace="+old+"="+filepath.Join(src, filepath.FromSlash(r.New.Path)))
-	}
-	if len(args) > 0 {
-		if out, err := goCmd(ctx, dst, o, append([]string{"mod", "edit"}, args...)...); err != nil {
-			return "", fmt.Errorf("rewriting replace directives: %w\n%s", err, out)
-		}
-	}
-	if mod.Module.Path == "" {
-		return "", errors.New("reading go.mod: no module path")
-	}
-	return mod.Module.Path, nil
+	return os.WriteFile(dst, b, 0o644)
 }
 
-// mainPackage returns the package name of the module root's non-test files.
-func mainPackage(dir string) (string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return "", fmt.Errorf("listing module files: %w", err)
-	}
-	fset := token.NewFileSet()
-	for _, m := range matches {
-		if strings.HasSuffix(m, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, m, nil, parser.PackageClauseOnly)
-		if err != nil {
-			return "", &CompileError{Module: dir, Output: err.Error()}
-		}
-		return f.Name.Name, nil
-	}
-	return "", fmt.Errorf("module %s has no Go files at its root", dir)
-}
-
-// dependencyFiles returns the files the module's local Go dependencies
-// (from the dagger.json in dir, if any) get in its internal/dagger: their
-// bindings and ClientFile.
-func dependencyFiles(dir string, sdk []string) (map[string][]byte, error) {
-	deps, err := Dependencies(dir)
+// addBindings writes, into the generated internal/dagger of the module in
+// dir, the bindings of the local Go dependencies named in contextDir's
+// dagger.json.
+func addBindings(contextDir, dir string) error {
+	deps, err := Dependencies(contextDir)
 	if err != nil || len(deps) == 0 {
-		return nil, err
+		return err
 	}
-	kinds, err := SDKKinds(sdk)
+	files, err := filepath.Glob(filepath.Join(dir, "internal", "dagger", "*.go"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("bindings: the codegen wrote no internal/dagger (err: %v)", err)
+	}
+	kinds, err := SDKKinds(files)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := map[string][]byte{ClientFile: clientSource()}
+	seen := map[string]bool{}
 	for _, d := range deps {
 		src, err := GenerateBindings(d, kinds)
 		if err != nil {
-			return nil, fmt.Errorf("bindings for dependency %q: %w", d.Name, err)
+			return fmt.Errorf("bindings for dependency %q: %w", d.Name, err)
 		}
 		name := BindingsFile(d)
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("two dependencies named %q", d.Name)
+		if seen[name] {
+			return fmt.Errorf("two dependencies named %q", d.Name)
 		}
-		out[name] = src
-	}
-	return out, nil
-}
-
-// sdkFiles returns the non-test Go files of dagger.io/dagger at the version
-// the module's go.mod selects, downloading it when the cache lacks it.
-func sdkFiles(ctx context.Context, dir string, o *options) ([]string, error) {
-	out, msgs, err := goCmdSplit(ctx, dir, o, "list", "-json", SDKPath)
-	if err != nil {
-		return nil, fmt.Errorf("locating %s (does go.mod require it?): %w\n%s", SDKPath, err, msgs)
-	}
-	var pkg struct {
-		Dir     string
-		GoFiles []string
-	}
-	if err := json.Unmarshal([]byte(out), &pkg); err != nil {
-		return nil, fmt.Errorf("decoding go list -json %s: %w", SDKPath, err)
-	}
-	if pkg.Dir == "" || len(pkg.GoFiles) == 0 {
-		return nil, fmt.Errorf("locating %s: go list found no files", SDKPath)
-	}
-	files := make([]string, len(pkg.GoFiles))
-	for i, f := range pkg.GoFiles {
-		files[i] = filepath.Join(pkg.Dir, f)
-	}
-	return files, nil
-}
-
-// mainFile declares what the real dagger.gen.go declares in the module's
-// package (dagger's templates/src/_dagger.gen.go/module.go.tmpl), so a
-// module that redeclares one of these names fails here as it would there.
-func mainFile(pkg, daggerImport string) []byte {
-	return fmt.Appendf(nil, `// Code generated by slipway's internal/modcheck. DO NOT EDIT.
-
-package %s
-
-import (
-	"context"
-
-	%q
-)
-
-var dag *dagger.Client
-
-var Tracer = dagger.Tracer
-
-var marshalCtx = context.Background()
-
-func setMarshalContext(ctx context.Context) { marshalCtx = ctx }
-
-type DaggerObject = dagger.DaggerObject
-
-type ExecError = dagger.ExecError
-
-func ptr[T any](v T) *T { return &v }
-
-func convertSlice[I any, O any](in []I, f func(I) O) []O {
-	out := make([]O, len(in))
-	for i, v := range in {
-		out[i] = f(v)
-	}
-	return out
-}
-
-func main() { setMarshalContext(context.Background()) }
-
-func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
-	return nil, nil
-}
-`, pkg, daggerImport)
-}
-
-// goCmd runs the go command in dir with GOWORK=off and GOFLAGS=-mod=mod
-// (keeping the caller's other GOFLAGS), and returns its combined output.
-func goCmd(ctx context.Context, dir string, o *options, args ...string) (string, error) {
-	stdout, stderr, err := goCmdSplit(ctx, dir, o, args...)
-	return stderr + stdout, err
-}
-
-// goCmdSplit is goCmd with stdout (data) and stderr (messages) apart.
-func goCmdSplit(ctx context.Context, dir string, o *options, args ...string) (stdout, stderr string, err error) {
-	var flags []string
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
+		seen[name] = true
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), src, 0o644); err != nil {
+			return err
 		}
 	}
-	flags = append(flags, "-mod=mod")
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS="+strings.Join(flags, " "))
-	cmd.Env = append(cmd.Env, o.env...)
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	err = cmd.Run()
-	return outBuf.String(), errBuf.String(), err
+	return nil
 }

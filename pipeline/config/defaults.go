@@ -44,9 +44,18 @@ func Default() Config {
 			Untagged: Untagged{
 				OlderThan: Duration(24 * time.Hour),
 			},
+			RollbackTargets: DefaultRollbackTargets,
 		},
 	}
 }
+
+// DefaultRollbackTargets is retention.rollbackTargets' default: the images
+// of a floating tag's last 3 promotions stay.
+const DefaultRollbackTargets = 3
+
+// MaxRollbackTargets bounds retention.rollbackTargets: each step back is
+// a few registry reads per floating tag at every prune.
+const MaxRollbackTargets = 100
 
 // DefaultProtect returns the default retention.protect: the usual floating
 // and release tags are never deleted.

@@ -21,13 +21,31 @@ type Config struct {
 	// Image is the repository that receives promoted images, e.g.
 	// ghcr.io/acme/app. Empty: the module publishes into an ephemeral
 	// registry inside the engine (zero-setup default).
-	Image     string    `yaml:"image" json:"image"`
+	Image string `yaml:"image" json:"image"`
+	// Ephemeral is the zero-setup registry used when Image is empty.
+	Ephemeral Ephemeral `yaml:"ephemeral" json:"ephemeral"`
 	Build     Build     `yaml:"build" json:"build"`
 	Test      Test      `yaml:"test" json:"test"`
 	Gate      Gate      `yaml:"gate" json:"gate"`
 	Scan      Scan      `yaml:"scan" json:"scan"`
 	Tags      Tags      `yaml:"tags" json:"tags"`
 	Retention Retention `yaml:"retention" json:"retention"`
+}
+
+// Ephemeral is the zero-setup registry the module runs inside the engine
+// when the config names no image.
+type Ephemeral struct {
+	// Image is the registry image, pinned by digest (repo@sha256:…): any
+	// image that serves the distribution API on port 5000 with its storage
+	// under /var/lib/registry, e.g. a mirror of registry:2 for engines
+	// without Docker Hub. Default "": CNCF distribution 2.8.3 from Docker
+	// Hub, as this Slipway version pins it.
+	Image string `yaml:"image" json:"image"`
+	// Project names the project whose ephemeral registry this is: runs of
+	// one project share its images and baselines, two projects never do.
+	// Default "": the module's --source-url, else the source's git remote
+	// origin. A new name starts the project over with an empty registry.
+	Project string `yaml:"project" json:"project"`
 }
 
 // Build says how the image is built, once per run.
@@ -218,6 +236,11 @@ type Retention struct {
 	Rules []Rule `yaml:"rules" json:"rules"`
 	// Untagged manifests older than this go, unless a kept index needs them.
 	Untagged Untagged `yaml:"untagged" json:"untagged"`
+	// RollbackTargets: the images each floating tag pointed at over its
+	// last N promotions (read from the promotion records, rollbacks not
+	// counted) are kept, so that `slipway rollback --steps N` always has
+	// somewhere to go. Default 3; 0 keeps none for this reason.
+	RollbackTargets int `yaml:"rollbackTargets" json:"rollbackTargets"`
 }
 
 // Rule is one retention rule; it matches by Class, Match, or both.

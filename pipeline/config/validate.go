@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway-ci/slipway/pipeline/gitctx"
-	"github.com/slipway-ci/slipway/pipeline/registry"
 )
 
 // Validate reports every problem of c (Load already ran it). The error is an
@@ -68,6 +67,7 @@ func validate(c *Config, lines map[string]int) Errors {
 	if c.Image != "" {
 		v.image(c.Image)
 	}
+	v.pinned("ephemeral.image", c.Ephemeral.Image)
 	v.build(&c.Build)
 	v.test(&c.Test)
 	v.gate(&c.Gate)
@@ -269,10 +269,16 @@ func (v *validator) scan(s *Scan) {
 	}
 	v.repositories("scan.dbRepositories", s.DBRepositories, s.Offline)
 	v.repositories("scan.javaDbRepositories", s.JavaDBRepositories, s.Offline)
-	if s.Image != "" {
-		if _, err := name.NewDigest(s.Image); err != nil {
-			v.add("scan.image", "%q is not pinned by digest (repo@sha256:…): %v", s.Image, err)
-		}
+	v.pinned("scan.image", s.Image)
+}
+
+// pinned checks an optional image reference that must be pinned by digest.
+func (v *validator) pinned(p, ref string) {
+	if ref == "" {
+		return
+	}
+	if _, err := name.NewDigest(ref); err != nil {
+		v.add(p, "%q is not pinned by digest (repo@sha256:…): %v", ref, err)
 	}
 }
 
@@ -350,8 +356,8 @@ func (v *validator) templates(p string, list []string, immutable bool) {
 			v.add(ip, "%q is not a valid tag", t)
 		case slices.Index(list, t) < i:
 			v.add(ip, "duplicate tag %q", t)
-		case registry.IsInternalTag(filled):
-			v.add(ip, "%q is reserved for Slipway (%s, %s) or OCI tooling (sha256-<hex>)", t, registry.LeaseTag, registry.PublishTag)
+		case gitctx.IsInternalTag(filled):
+			v.add(ip, "%q is reserved for Slipway (%s, %s) or OCI tooling (sha256-<hex>)", t, gitctx.LeaseTag, gitctx.PublishTag)
 		case immutable && filled == t:
 			v.add(ip, "%q has no placeholder: an immutable tag can be written only once", t)
 		case immutable:
@@ -369,6 +375,9 @@ func (v *validator) templates(p string, list []string, immutable bool) {
 func (v *validator) retention(r *Retention) {
 	v.nonNegative("retention.minAge", r.MinAge)
 	v.nonNegative("retention.untagged.olderThan", r.Untagged.OlderThan)
+	if r.RollbackTargets < 0 || r.RollbackTargets > MaxRollbackTargets {
+		v.add("retention.rollbackTargets", "must be 0 to %d, got %d", MaxRollbackTargets, r.RollbackTargets)
+	}
 	for i, re := range r.Protect {
 		v.regexp(index("retention.protect", i), re)
 	}

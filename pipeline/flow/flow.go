@@ -112,10 +112,33 @@ func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
 	return out, nil
 }
 
+// Builder is an Engine that can build the run's image, every platform of
+// it, before any cell runs (an optional capability): the build is then
+// timed and reported once, a cell's time is its own, and a platform that
+// does not build fails the run before anything is published.
+type Builder interface {
+	// Build builds the image of the run for every platform and says how.
+	Build(ctx context.Context) (*report.Build, error)
+}
+
 // Test runs cells on target through eng and returns the report. It never
-// fails on test failures: they are in the report.
+// fails on test failures: they are in the report. When the target is the
+// image built in this run and eng is a Builder, the build runs first; a
+// build that fails makes every cell an error (never a test result) that
+// says so.
 func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
+	var built *report.Build
+	var buildErr error
+	if b, ok := eng.(Builder); ok && t.Ref == "" {
+		var err error
+		if built, err = b.Build(ctx); err != nil {
+			built, buildErr = nil, fmt.Errorf("building the image: %w", err)
+		}
+	}
 	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
+		if buildErr != nil {
+			return matrix.Outcome{}, buildErr
+		}
 		x := ExecFor(c, attempt)
 		r, err := eng.Exec(ctx, t, x)
 		if err != nil {
@@ -126,6 +149,7 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 	rep := meta
 	rep.Version = report.Version
 	rep.Cells = results
+	rep.Build = built
 	if rep.Image == "" {
 		rep.Image = t.Ref
 	}

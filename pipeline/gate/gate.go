@@ -49,6 +49,12 @@ const (
 	// FlakyResult: a cell passed on retry or a case passed after failing
 	// reruns. Blocks when the flaky policy is "fail".
 	FlakyResult Kind = "flaky"
+	// Ambiguous: several tests of a cell share one identity (see
+	// report.Case.Ambiguous). On a case: it fails on the candidate and some
+	// of its twins failed on the baseline, so nothing proves it is a known
+	// failure; blocks. On a cell: a warning that such identities exist and
+	// how to make them unique; never blocks.
+	Ambiguous Kind = "ambiguous"
 	// BaselineUnusable: the baseline cell errored or was cancelled, so it
 	// proves nothing; that cell of the candidate was judged strict. Never
 	// blocks by itself.
@@ -171,9 +177,14 @@ func (d Decision) Blocking() []Reason {
 // candidate did not regress there — so that candidate cell is judged strict
 // (BaselineUnusable reports it): it passes the gate only if it fully passes.
 //
-// Duplicate cases in one cell (reruns, e.g. gotestsum --rerun-fails) merge:
-// a case both failing and passing is a flaky pass; failing in every run
-// fails; skipped in every run is skipped.
+// Reruns are merged by the JUnit parser where the format declares them
+// (report.ParseJUnit). Cases that share a key in one cell otherwise
+// (report.Case.Ambiguous, or the same key from two files) are judged as a
+// group and fail closed: a failing member is a regression when every twin
+// passed on the baseline, a new failure when the baseline did not run them,
+// and blocks as ambiguous when some twin failed there too (nothing proves
+// it is the same test); fewer members running than on the baseline is
+// dropped. Never "flaky".
 func Decide(cfg config.Gate, candidate, baseline *report.Report) Decision {
 	d := &decider{cfg: cfg}
 	d.dec.Flaky, d.dec.AllowDropped = cfg.Flaky, cfg.AllowDropped
@@ -283,20 +294,37 @@ func (d *decider) strict(c report.CellResult, fail Kind) {
 	if d.unusable(c) {
 		return
 	}
-	switch c.Status {
-	case report.Fail, report.Timeout:
-		d.add(Reason{Kind: fail, Cell: c.ID, Blocking: true, Message: "cell " + string(c.Status) + ": " + orStatus(c)})
-	case report.Flaky:
+	start := len(d.dec.Reasons)
+	defer func() {
+		// The cell's own reason only where no case explains it.
+		if (c.Status == report.Fail || c.Status == report.Timeout) && !d.casesExplain(start, c.ID) {
+			d.add(Reason{Kind: fail, Cell: c.ID, Blocking: true, Message: "cell " + string(c.Status) + ": " + orStatus(c)})
+		}
+		d.dropParents(start)
+	}()
+	if c.Status == report.Flaky {
 		d.flaky(c.ID, "", orStatus(c))
 	}
 	cases := mergeCases(c.Cases)
+	d.ambiguityWarning(c.ID, cases)
 	for _, k := range sortedKeys(cases) {
 		tc := cases[k]
+		if tc.ambiguous {
+			for _, m := range failing(tc.members) {
+				d.add(Reason{Kind: fail, Cell: c.ID, Case: m.ID(), Blocking: true, Message: caseMsg(m) + ambiguityNote(tc)})
+			}
+			for _, m := range tc.members {
+				if m.Flaky {
+					d.flaky(c.ID, m.ID(), flakyMsg(m))
+				}
+			}
+			continue
+		}
 		switch {
 		case tc.Status.Failed():
-			d.add(Reason{Kind: fail, Cell: c.ID, Case: tc.ID(), Blocking: true, Message: caseMsg(tc)})
+			d.add(Reason{Kind: fail, Cell: c.ID, Case: tc.ID(), Blocking: true, Message: caseMsg(tc.Case)})
 		case tc.Flaky:
-			d.flaky(c.ID, tc.ID(), flakyMsg(tc))
+			d.flaky(c.ID, tc.ID(), flakyMsg(tc.Case))
 		}
 	}
 }
@@ -316,6 +344,9 @@ func (d *decider) noRegression(cand, base *report.Report) {
 		case !b.Status.Ran():
 			d.add(Reason{Kind: BaselineUnusable, Cell: c.ID, Message: fmt.Sprintf("the baseline cell ended %s (%s): no evidence, so this cell must pass outright", b.Status, orStatus(b))})
 			d.strict(c, Failure)
+		case couldNotRun(b, c):
+			d.add(Reason{Kind: BaselineUnusable, Cell: c.ID, Message: fmt.Sprintf("baseline could not run this suite (%s): judged strict, this cell must pass outright", orStatus(b))})
+			d.strict(c, Failure)
 		default:
 			d.compare(c, b)
 		}
@@ -332,14 +363,22 @@ func (d *decider) compare(c, b report.CellResult) {
 	if d.unusable(c) {
 		return
 	}
-	switch bp, cp := b.Status.Passed(), c.Status.Passed(); {
-	case bp && !cp:
-		d.add(Reason{Kind: Regression, Cell: c.ID, Blocking: true, Message: fmt.Sprintf("%s on the baseline, %s on the candidate: %s", b.Status, c.Status, orStatus(c))})
-	case !bp && !cp:
-		d.add(Reason{Kind: KnownFailure, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline too; candidate: %s", b.Status, orStatus(c))})
-	case !bp && cp:
-		d.add(Reason{Kind: Fixed, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline, %s on the candidate", b.Status, c.Status)})
-	}
+	start := len(d.dec.Reasons)
+	defer func() {
+		// The cell's own reason only where no case explains it: one
+		// reason per test, and the cell's status is its cases'.
+		if !d.casesExplain(start, c.ID) {
+			switch bp, cp := b.Status.Passed(), c.Status.Passed(); {
+			case bp && !cp:
+				d.add(Reason{Kind: Regression, Cell: c.ID, Blocking: true, Message: fmt.Sprintf("%s on the baseline, %s on the candidate: %s", b.Status, c.Status, orStatus(c))})
+			case !bp && !cp:
+				d.add(Reason{Kind: KnownFailure, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline too; candidate: %s", b.Status, orStatus(c))})
+			case !bp && cp:
+				d.add(Reason{Kind: Fixed, Cell: c.ID, Message: fmt.Sprintf("%s on the baseline, %s on the candidate", b.Status, c.Status)})
+			}
+		}
+		d.dropParents(start)
+	}()
 	if c.Status == report.Flaky {
 		d.flaky(c.ID, "", orStatus(c))
 	}
@@ -347,6 +386,7 @@ func (d *decider) compare(c, b report.CellResult) {
 		return // no JUnit from a failed cell: the cell-level reason says it all
 	}
 	cc, bc := mergeCases(c.Cases), mergeCases(b.Cases)
+	d.ambiguityWarning(c.ID, cc)
 	keys := sortedKeys(cc)
 	for k := range bc {
 		if _, ok := cc[k]; !ok {
@@ -357,6 +397,10 @@ func (d *decider) compare(c, b report.CellResult) {
 	for _, k := range keys {
 		ct, inC := cc[k]
 		bt, inB := bc[k]
+		if (inC && ct.ambiguous) || (inB && bt.ambiguous) {
+			d.compareGroup(c.ID, ct, bt)
+			continue
+		}
 		id := ct.ID()
 		if !inC {
 			id = bt.ID()
@@ -375,63 +419,216 @@ func (d *decider) compare(c, b report.CellResult) {
 		case ct.Status.Failed():
 			switch {
 			case !bRan:
-				d.add(Reason{Kind: NewFailure, Cell: c.ID, Case: id, Blocking: true, Message: caseMsg(ct)})
+				d.add(Reason{Kind: NewFailure, Cell: c.ID, Case: id, Blocking: true, Message: caseMsg(ct.Case)})
 			case bt.Status == report.CasePass:
-				d.add(Reason{Kind: Regression, Cell: c.ID, Case: id, Blocking: true, Message: "passes on the baseline: " + caseMsg(ct)})
+				d.add(Reason{Kind: Regression, Cell: c.ID, Case: id, Blocking: true, Message: "passes on the baseline: " + caseMsg(ct.Case)})
 			default:
-				d.add(Reason{Kind: KnownFailure, Cell: c.ID, Case: id, Message: fmt.Sprintf("%s on the baseline too: %s", bt.Status, caseMsg(ct))})
+				d.add(Reason{Kind: KnownFailure, Cell: c.ID, Case: id, Message: fmt.Sprintf("%s on the baseline too: %s", bt.Status, caseMsg(ct.Case))})
 			}
 		default: // passes
 			if bRan && bt.Status.Failed() {
 				d.add(Reason{Kind: Fixed, Cell: c.ID, Case: id, Message: fmt.Sprintf("%s on the baseline, passes on the candidate", bt.Status)})
 			}
 			if ct.Flaky {
-				d.flaky(c.ID, id, flakyMsg(ct))
+				d.flaky(c.ID, id, flakyMsg(ct.Case))
 			}
 		}
 	}
 }
 
-// mergeCases indexes cases by key, merging reruns of the same case.
-func mergeCases(cases []report.Case) map[string]report.Case {
-	m := make(map[string]report.Case, len(cases))
+// couldNotRun reports a baseline cell that ran no test of its suite: its
+// command was not found or not executable (exit 126 or 127), or it wrote no
+// report where the candidate's did. It says nothing about the candidate's
+// tests: a candidate passing them has fixed nothing.
+func couldNotRun(b, c report.CellResult) bool {
+	if b.Status.Passed() || len(b.Cases) > 0 {
+		return false
+	}
+	return report.CannotRun(b.ExitCode) || len(c.Cases) > 0
+}
+
+// casesExplain reports whether a case-level reason about cell, added since
+// reason index start, accounts for the cell's outcome.
+func (d *decider) casesExplain(start int, cell string) bool {
+	for _, r := range d.dec.Reasons[start:] {
+		if r.Cell == cell && r.Case != "" && r.Kind != FlakyResult && r.Kind != Dropped {
+			return true
+		}
+	}
+	return false
+}
+
+// dropParents removes, from the reasons added since start, the reason of a
+// Go parent test (TestA) whose subtest (TestA/b) has a reason of the same
+// cell at least as severe: the parent fails because the subtest does, and
+// one failing test is one reason.
+func (d *decider) dropParents(start int) {
+	added := d.dec.Reasons[start:]
+	keep := added[:0:0]
+	for _, r := range added {
+		parent := false
+		if r.Case != "" && r.Kind != FlakyResult {
+			for _, o := range added {
+				if o.Cell == r.Cell && o.Kind != FlakyResult && strings.HasPrefix(o.Case, r.Case+"/") && (o.Blocking || !r.Blocking) {
+					parent = true
+					break
+				}
+			}
+		}
+		if !parent {
+			keep = append(keep, r)
+		}
+	}
+	d.dec.Reasons = append(d.dec.Reasons[:start], keep...)
+}
+
+// entry is the cases of one key in a cell: one test, or a group of tests
+// that share the key (ambiguous).
+type entry struct {
+	// Case is the test; for a group, its first member.
+	report.Case
+	ambiguous bool
+	// members: the test, or the group's tests in a fixed order; nil when
+	// the cell has no case of this key.
+	members []report.Case
+}
+
+// mergeCases indexes cases by key. Cases that share a key form an
+// ambiguous group, never a rerun: the parser merged the reruns it could
+// prove.
+func mergeCases(cases []report.Case) map[string]entry {
+	m := make(map[string]entry, len(cases))
 	for _, c := range cases {
 		k := c.Key()
-		prev, ok := m[k]
+		e, ok := m[k]
 		if !ok {
-			m[k] = c
+			m[k] = entry{Case: c, ambiguous: c.Ambiguous, members: []report.Case{c}}
 			continue
 		}
-		switch {
-		case prev.Status == report.CaseSkip:
-			if c.Status != report.CaseSkip {
-				m[k] = c
-			}
-		case c.Status == report.CaseSkip:
-		case prev.Status.Failed() && c.Status.Failed():
-		case prev.Status.Failed() || c.Status.Failed():
-			failed := prev
-			if c.Status.Failed() {
-				failed = c
-			}
-			pass := prev
-			if pass.Status.Failed() {
-				pass = c
-			}
-			pass.Flaky = true
-			if pass.Message == "" {
-				pass.Message = failed.Message
-			}
-			m[k] = pass
-		default:
-			prev.Flaky = prev.Flaky || c.Flaky
-			m[k] = prev
+		e.ambiguous = true
+		e.members = append(e.members, c)
+		m[k] = e
+	}
+	for k, e := range m {
+		if !e.ambiguous {
+			continue
 		}
+		sort.Slice(e.members, func(i, j int) bool {
+			a, b := e.members[i], e.members[j]
+			if a.ID() != b.ID() {
+				return a.ID() < b.ID()
+			}
+			if a.Status != b.Status {
+				return a.Status < b.Status
+			}
+			return a.Message < b.Message
+		})
+		e.Case = e.members[0]
+		m[k] = e
 	}
 	return m
 }
 
-func sortedKeys(m map[string]report.Case) []string {
+// count returns how many members of e ran (not skipped) and failed; zero
+// for a missing entry.
+func (e entry) count() (ran, failed int) {
+	for _, m := range e.members {
+		if m.Status != report.CaseSkip {
+			ran++
+		}
+		if m.Status.Failed() {
+			failed++
+		}
+	}
+	return ran, failed
+}
+
+// compareGroup judges a key that several tests share on either side,
+// failing closed (see Decide).
+func (d *decider) compareGroup(cell string, c, b entry) {
+	cRan, cFailed := c.count()
+	bRan, bFailed := b.count()
+	note := ambiguityNote(c)
+	if note == "" {
+		note = ambiguityNote(b)
+	}
+	if cFailed > 0 {
+		for _, m := range failing(c.members) {
+			switch {
+			case bRan == 0:
+				d.add(Reason{Kind: NewFailure, Cell: cell, Case: m.ID(), Blocking: true, Message: caseMsg(m) + note})
+			case bFailed == 0:
+				d.add(Reason{Kind: Regression, Cell: cell, Case: m.ID(), Blocking: true, Message: "passes on the baseline: " + caseMsg(m) + note})
+			default:
+				d.add(Reason{Kind: Ambiguous, Cell: cell, Case: m.ID(), Blocking: true, Message: fmt.Sprintf(
+					"%s; %d of the %d tests with this identity failed on the baseline too, but nothing tells them apart, so it is not excused as a known failure%s",
+					caseMsg(m), bFailed, bRan, note)})
+			}
+		}
+		return
+	}
+	id := c.ID()
+	if len(c.members) == 0 {
+		id = b.ID()
+	}
+	if cRan < bRan {
+		d.add(Reason{Kind: Dropped, Cell: cell, Case: id, Blocking: !d.cfg.AllowDropped,
+			Message: fmt.Sprintf("%d tests with this identity ran on the baseline, %d on the candidate%s", bRan, cRan, note)})
+	}
+	if bFailed > 0 {
+		d.add(Reason{Kind: Fixed, Cell: cell, Case: id, Message: fmt.Sprintf("%d of the tests with this identity failed on the baseline, none fails on the candidate", bFailed)})
+	}
+	for _, m := range c.members {
+		if m.Flaky {
+			d.flaky(cell, m.ID(), flakyMsg(m))
+		}
+	}
+}
+
+// failing returns the failing members, one per display id (twins that
+// nothing tells apart would give the same reason twice).
+func failing(members []report.Case) []report.Case {
+	var out []report.Case
+	seen := map[string]bool{}
+	for _, m := range members {
+		if m.Status.Failed() && !seen[m.ID()] {
+			seen[m.ID()] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ambiguityWarning adds one warning for a candidate cell whose cases share
+// identities, before any of them fails.
+func (d *decider) ambiguityWarning(cell string, cases map[string]entry) {
+	var groups []entry
+	for _, k := range sortedKeys(cases) {
+		if e := cases[k]; e.ambiguous {
+			groups = append(groups, e)
+		}
+	}
+	if len(groups) == 0 {
+		return
+	}
+	n := 0
+	for _, g := range groups {
+		n += len(g.members)
+	}
+	d.add(Reason{Kind: Ambiguous, Cell: cell, Message: fmt.Sprintf(
+		"%d tests share their identity with another (e.g. %q): a failing one blocks, none is excused as a known failure or flaky; to tell them apart: %s",
+		n, groups[0].ID(), report.AmbiguityHint(groups[0].Case))})
+}
+
+// ambiguityNote ends a message about a member of an ambiguous group.
+func ambiguityNote(e entry) string {
+	if !e.ambiguous {
+		return ""
+	}
+	return fmt.Sprintf(" (identity shared by %d tests in this cell: %s)", len(e.members), report.AmbiguityHint(e.Case))
+}
+
+func sortedKeys(m map[string]entry) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

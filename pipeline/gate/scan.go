@@ -24,6 +24,11 @@ type Scans struct {
 	BaselineErr error
 }
 
+// ScanErrorHelp says what to do when Trivy's image or database cannot be
+// fetched (an engine without ghcr.io or Docker Hub, a rate limit).
+const ScanErrorHelp = "Where the engine cannot fetch Trivy or its database: mirror them (scan.image, scan.dbRepositories), " +
+	"scan with a database you give the module (scan.offline: true and --trivy-db), or turn the scan off (scan.mode: off)"
+
 // MergeScans adds the vulnerability comparison to d, a decision on the
 // tests: one Decision, one Pass, every reason. The finding reasons
 // (vuln-new, vuln-known, vuln-fixed, vuln-ignored, ignore-expired) name
@@ -120,7 +125,7 @@ func writeFindings(b *strings.Builder, c *scan.Comparison) {
 	}
 	b.WriteString("\n\n")
 	if c.Error != "" {
-		fmt.Fprintf(b, "❌ The candidate could not be scanned: %s\n\n", mdText(c.Error))
+		fmt.Fprintf(b, "❌ The candidate could not be scanned: %s\n\n%s.\n\n", mdText(c.Error), ScanErrorHelp)
 		return
 	}
 	fmt.Fprintf(b, "%d new · %d known · %d fixed · %d ignored", len(c.New), len(c.Known), len(c.Fixed), len(c.Ignored))

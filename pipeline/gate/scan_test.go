@@ -115,7 +115,7 @@ func TestMergeScans(t *testing.T) {
 		{
 			name: "test and scan reasons in one decision",
 			cand: rep(t, cellSpec{"unit", report.Fail, "gotestsum-cand.xml"}), scans: Scans{Policy: scanPolicy(t, noNew, "CVE-2019-14697 exp:2026-01-01\n"), Candidate: a39, Baseline: a310},
-			reasons: []string{"!vuln-new CVE-2019-14697 musl", "!vuln-new CVE-2019-14697 musl-utils", "!regression unit", "!new-failure unit TestLegacyCoupon", "!new-failure unit TestNewTax",
+			reasons: []string{"!vuln-new CVE-2019-14697 musl", "!vuln-new CVE-2019-14697 musl-utils", "!new-failure unit TestLegacyCoupon", "!new-failure unit TestNewTax",
 				"!dropped unit TestRemoveItem", "!regression unit TestTotal", "ignore-expired ignore CVE-2019-14697"},
 		},
 	}
@@ -204,8 +204,8 @@ func TestMergeScansMarkdownErrorAndIgnored(t *testing.T) {
 	t.Parallel()
 	cand := rep(t, cellSpec{"unit", report.Pass, "gotestsum-pass.xml"})
 	d := MergeScans(Decide(config.Gate{}, cand, nil), Scans{Policy: scanPolicy(t, config.ScanStrict, ""), CandidateErr: errors.New("exec trivy: exit 1: FATAL")})
-	if md := d.Markdown(); !strings.Contains(md, "❌ The candidate could not be scanned: exec trivy: exit 1: FATAL") || !strings.Contains(md, "### Blocking\n\n- **scan-error**") {
-		t.Errorf("error Markdown:\n%s", md)
+	if md := d.Markdown(); !strings.Contains(md, "❌ The candidate could not be scanned: exec trivy: exit 1: FATAL") || !strings.Contains(md, "### Blocking\n\n- **scan-error**") || !strings.Contains(md, "scan.mode: off") {
+		t.Errorf("error Markdown (the cause and what to do):\n%s", md)
 	}
 	yaml, err := scan.ParseIgnore(".trivyignore.yaml", strings.NewReader("vulnerabilities:\n  - id: CVE-2019-14697\n    statement: patched | downstream\n    expired_at: 2027-01-01\n"))
 	if err != nil {

@@ -171,6 +171,12 @@ func (r *runner) cell(c Cell) report.CellResult {
 			res.Status = report.Error
 			res.Reason = fmt.Sprintf("attempt %d: %v", attempt, err)
 			return res
+		case report.CannotRun(out.ExitCode) && len(out.Cases) == 0:
+			// The shell's "not executable" (126) or "not found" (127):
+			// every retry would fail the same way.
+			res.Status = report.Fail
+			res.Reason = fmt.Sprintf("attempt %d: exit code %d: the command could not run (not found or not executable); not retried", attempt, out.ExitCode)
+			return res
 		default:
 			res.Status = report.Fail
 			res.Reason = fmt.Sprintf("attempt %d failed: %s", attempt, failure(out))
@@ -211,9 +217,16 @@ func failure(o Outcome) string {
 	}
 	switch {
 	case o.ExitCode != 0 && n > 0:
-		return fmt.Sprintf("exit code %d, %d failing tests", o.ExitCode, n)
+		return fmt.Sprintf("exit code %d, %s", o.ExitCode, failingTests(n))
 	case o.ExitCode != 0:
 		return fmt.Sprintf("exit code %d", o.ExitCode)
 	}
-	return fmt.Sprintf("%d failing tests (exit code 0)", n)
+	return failingTests(n) + " (exit code 0)"
+}
+
+func failingTests(n int) string {
+	if n == 1 {
+		return "1 failing test"
+	}
+	return fmt.Sprintf("%d failing tests", n)
 }

@@ -176,7 +176,16 @@ var (
 	engine   step = func(context.Context) (Outcome, error) {
 		return Outcome{}, errors.New("registry: 503 Service Unavailable")
 	}
-	boom step = func(context.Context) (Outcome, error) { panic("nil map") }
+	boom     step = func(context.Context) (Outcome, error) { panic("nil map") }
+	notFound step = func(context.Context) (Outcome, error) {
+		return Outcome{ExitCode: 127, Log: "sh: gotestsum: not found"}, nil
+	}
+	notExec step = func(context.Context) (Outcome, error) {
+		return Outcome{ExitCode: 126, Log: "sh: ./run: Permission denied"}, nil
+	}
+	exit127JU step = func(context.Context) (Outcome, error) {
+		return Outcome{ExitCode: 127, Cases: []report.Case{{Name: "a", Status: report.CaseFail}}}, nil
+	}
 )
 
 func TestRunStatuses(t *testing.T) {
@@ -195,7 +204,7 @@ func TestRunStatuses(t *testing.T) {
 		{name: "fail, fail, pass is flaky", retries: 3, steps: []step{exit1, caseBad, ok}, status: report.Flaky, attempts: 3, reason: "passed on attempt 3 of 4"},
 		{name: "fail without retries", steps: []step{exit1}, status: report.Fail, attempts: 1, reason: "attempt 1 failed: exit code 1", exit: 1},
 		{name: "fail every retry", retries: 2, steps: []step{exit1, exit1, exit1}, status: report.Fail, attempts: 3, reason: "attempt 3 failed: exit code 1 (all 3 attempts failed)", exit: 1},
-		{name: "failing case with exit 0", steps: []step{caseBad}, status: report.Fail, attempts: 1, reason: "1 failing tests (exit code 0)"},
+		{name: "failing case with exit 0", steps: []step{caseBad}, status: report.Fail, attempts: 1, reason: "1 failing test (exit code 0)"},
 		{name: "timeout is retried", retries: 1, steps: []step{hang, hang}, status: report.Timeout, attempts: 2, reason: "attempt 2 timed out after 30ms", exit: -1},
 		{name: "timeout with an exit code", steps: []step{hangExit}, status: report.Timeout, attempts: 1, reason: "attempt 1 timed out", exit: 143},
 		{name: "timeout then pass is flaky", retries: 1, steps: []step{hang, ok}, status: report.Flaky, attempts: 2},
@@ -204,6 +213,9 @@ func TestRunStatuses(t *testing.T) {
 		{name: "engine error is not retried", retries: 2, steps: []step{engine}, status: report.Error, attempts: 1, reason: "attempt 1: registry: 503 Service Unavailable"},
 		{name: "error after a failure", retries: 2, steps: []step{exit1, engine}, status: report.Error, attempts: 2, reason: "attempt 2: registry: 503"},
 		{name: "panic is an error", retries: 1, steps: []step{boom}, status: report.Error, attempts: 1, reason: "attempt 1: panic: nil map"},
+		{name: "command not found is not retried", retries: 2, steps: []step{notFound}, status: report.Fail, attempts: 1, reason: "exit code 127: the command could not run (not found or not executable); not retried", exit: 127},
+		{name: "not executable is not retried", retries: 2, steps: []step{notExec}, status: report.Fail, attempts: 1, reason: "exit code 126: the command could not run", exit: 126},
+		{name: "127 with a report is a test failure", retries: 1, steps: []step{exit127JU, ok}, status: report.Flaky, attempts: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/slipway-ci/slipway/pipeline/gitctx"
 )
 
 // Registries have no compare-and-swap for tags: a PUT to a tag is
@@ -47,19 +49,12 @@ import (
 // second holder; tools other than Slipway ignore the lease. (3) narrows what
 // is left to a write landing between our write and our read-back.
 
-// LeaseTag is the tag of the registry lease in a repository that receives
-// floating tags. It is Slipway's: never a user tag, and retention must not
-// treat it as one (IsInternalTag).
-const LeaseTag = "slipway-lease"
-
-// PublishTag is where a run's engine publishes its candidate before
-// Promote writes the candidate's immutable tags by digest: a staging tag
-// every run overwrites (only the digest the publish returns counts, and
-// an image stays in the repository when the tag moves on). An engine's
-// publish overwrites the tag it is given, and an immutable tag must never
-// be overwritten, so the engine is never given one. It is Slipway's, like
-// LeaseTag (IsInternalTag).
-const PublishTag = "slipway-publish"
+// LeaseTag and PublishTag are Slipway's own tags (see gitctx, where the
+// tag grammar keeps them).
+const (
+	LeaseTag   = gitctx.LeaseTag
+	PublishTag = gitctx.PublishTag
+)
 
 // LeaseArtifactType is the artifact type of a lease manifest.
 const LeaseArtifactType = "application/vnd.slipway.lease.v1+json"
@@ -78,20 +73,9 @@ const (
 	annPidNS = "dev.slipway.lease.pid-namespace"
 )
 
-// IsInternalTag reports tags Slipway or OCI tooling keep for themselves:
-// the lease, the publish tag, referrers tag-schema indexes (sha256-<hex>)
-// and cosign's signature, attestation and SBOM tags
-// (sha256-<hex>.sig|att|sbom).
-func IsInternalTag(tag string) bool {
-	if tag == LeaseTag || tag == PublishTag {
-		return true
-	}
-	rest, ok := strings.CutPrefix(tag, "sha256-")
-	if !ok || len(rest) < 64 || strings.Trim(rest[:64], "0123456789abcdef") != "" {
-		return false
-	}
-	return len(rest) == 64 || rest[64] == '.'
-}
+// IsInternalTag reports tags Slipway or OCI tooling keep for themselves
+// (gitctx.IsInternalTag).
+func IsInternalTag(tag string) bool { return gitctx.IsInternalTag(tag) }
 
 type leaseConfig struct{ settle, ttl time.Duration }
 

@@ -45,6 +45,8 @@ type PromoteRequest struct {
 	// are the caller's; Promote fills Digest, Repository, Source, Tags and
 	// Floating (and Baseline from Expect when empty).
 	Record PromotionRecord
+
+	rollback bool // set by Rollback only: allows DecisionRollback
 }
 
 // Action is what happened, or would happen, to one thing.
@@ -238,6 +240,10 @@ func (c *Client) validate(req *PromoteRequest) (Expectation, error) {
 	}
 	switch req.Record.Decision {
 	case DecisionPass, DecisionManual:
+	case DecisionRollback:
+		if !req.rollback {
+			return bad("record decision %q: only Rollback writes it", DecisionRollback)
+		}
 	default:
 		return bad("record decision %q: want %q or %q", req.Record.Decision, DecisionPass, DecisionManual)
 	}

@@ -66,13 +66,20 @@ type PromotionRecord struct {
 	// Time is when the promotion was decided, injected by the caller.
 	// Retention uses it as the age of the tags listed.
 	Time time.Time `json:"time"`
+	// Reason and Actor say why and by whom, for rollbacks (see Rollback);
+	// empty for gated promotions.
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
 }
 
-// same reports whether r and o record the same promotion (all but Time).
+// same reports whether r and o record the same promotion (all but Time;
+// two rollbacks are the same only at the same Time: each is a new move).
 func (r PromotionRecord) same(o PromotionRecord) bool {
 	return r.Decision == o.Decision && r.Digest == o.Digest && r.Repository == o.Repository &&
 		r.Baseline == o.Baseline && r.Revision == o.Revision && r.RunID == o.RunID &&
-		sameSet(r.Tags, o.Tags) && sameSet(r.Floating, o.Floating)
+		sameSet(r.Tags, o.Tags) && sameSet(r.Floating, o.Floating) &&
+		r.Reason == o.Reason && r.Actor == o.Actor &&
+		(r.Decision != DecisionRollback || r.Time.Equal(o.Time))
 }
 
 func sameSet(a, b []string) bool {
@@ -124,6 +131,7 @@ func recordAnnotations(rec PromotionRecord) map[string]string {
 	for k, v := range map[string]string{
 		"baseline": rec.Baseline, "revision": rec.Revision, "run-id": rec.RunID,
 		"tags": strings.Join(rec.Tags, ","), "floating": strings.Join(rec.Floating, ","),
+		"reason": rec.Reason, "actor": rec.Actor,
 	} {
 		if v != "" {
 			a[annPrefix+k] = v
@@ -146,6 +154,7 @@ func recordFromAnnotations(a map[string]string) (PromotionRecord, error) {
 		Decision: get("decision"), Digest: get("digest"), Repository: get("repository"), Source: get("source"),
 		Baseline: get("baseline"), Revision: get("revision"), RunID: get("run-id"),
 		Tags: split(get("tags")), Floating: split(get("floating")),
+		Reason: get("reason"), Actor: get("actor"),
 	}
 	v, err := strconv.Atoi(get("version"))
 	if err != nil || v != RecordVersion {

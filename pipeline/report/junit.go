@@ -23,6 +23,10 @@ const (
 	MaxMessage = 4 << 10
 	// maxSuiteDepth bounds <testsuite> nesting.
 	maxSuiteDepth = 64
+	// maxProperties and maxPropertyLen bound what a suite's <properties>
+	// add to its cases' identity.
+	maxProperties  = 32
+	maxPropertyLen = 256
 )
 
 // ErrTooLarge is wrapped by ParseJUnit errors about a size or count limit.
@@ -68,6 +72,12 @@ func WithMaxCases(n int) ParseOption {
 // are read past. A case is CaseFail if it has a <failure>, else CaseError
 // with an <error>, else CaseSkip with <skipped>, else CasePass.
 //
+// Cases get their identity from everything the file offers (see
+// identity.go): gotestsum's reruns become one case, cases that suite,
+// classname and name do not tell apart get Where from the testcase's file
+// or the testsuite's file, package, hostname or properties, and what stays
+// alike (or only a position or a testsuite id tells apart) is Ambiguous.
+//
 // The input is bounded: more than the byte limit, more cases than the case
 // limit (both wrap ErrTooLarge), or malformed XML is an error, never a
 // partial result. Messages are cut to MaxMessage bytes.
@@ -82,23 +92,25 @@ func ParseJUnit(r io.Reader, opts ...ParseOption) ([]Case, error) {
 	p := &junitParser{opts: o, d: xml.NewDecoder(bufio.NewReader(lr))}
 	p.d.Strict = true
 	p.d.CharsetReader = charsetReader
-	cases, err := p.parse()
+	raw, err := p.parse()
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("parsing JUnit: file larger than %s: %w", byteSize(o.maxBytes), ErrTooLarge)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("parsing JUnit: %w", err)
 	}
-	return cases, nil
+	return resolve(raw), nil
 }
 
 type junitParser struct {
 	opts  parseOptions
 	d     *xml.Decoder
-	cases []Case
+	cases []rawCase
+	// named counts the <testsuite> elements with cases, per name.
+	named map[string]int
 }
 
-func (p *junitParser) parse() ([]Case, error) {
+func (p *junitParser) parse() ([]rawCase, error) {
 	root := false
 	for {
 		tok, err := p.d.Token()
@@ -107,7 +119,7 @@ func (p *junitParser) parse() ([]Case, error) {
 				return nil, errors.New("no <testsuites> or <testsuite> element")
 			}
 			if p.cases == nil {
-				p.cases = []Case{}
+				p.cases = []rawCase{}
 			}
 			return p.cases, nil
 		}
@@ -122,9 +134,9 @@ func (p *junitParser) parse() ([]Case, error) {
 			root = true
 			switch t.Name.Local {
 			case "testsuites":
-				err = p.suite("", 0)
+				err = p.suite(&suiteElem{root: true}, 0)
 			case "testsuite":
-				err = p.suite(attr(t, "name"), 1)
+				err = p.suite(p.newSuite(t, ""), 1)
 			default:
 				return nil, fmt.Errorf("root element <%s> is neither <testsuites> nor <testsuite>", t.Name.Local)
 			}
@@ -144,9 +156,24 @@ func (p *junitParser) line() int {
 	return l
 }
 
+// newSuite records a <testsuite> element; parent is the suite name an
+// unnamed one inherits.
+func (p *junitParser) newSuite(t xml.StartElement, parent string) *suiteElem {
+	s := &suiteElem{
+		name:     attr(t, "name"),
+		hostname: attr(t, "hostname"),
+		file:     attr(t, "file"),
+		pkg:      attr(t, "package"),
+	}
+	if s.name == "" {
+		s.name = parent
+	}
+	return s
+}
+
 // suite reads the content of a <testsuites> or <testsuite> element up to its
-// end tag. name is the suite name its cases get.
-func (p *junitParser) suite(name string, depth int) error {
+// end tag. s is the suite its cases belong to.
+func (p *junitParser) suite(s *suiteElem, depth int) error {
 	if depth > maxSuiteDepth {
 		return fmt.Errorf("line %d: test suites nested deeper than %d: %w", p.line(), maxSuiteDepth, ErrTooLarge)
 	}
@@ -161,13 +188,15 @@ func (p *junitParser) suite(name string, depth int) error {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "testsuite":
-				n := attr(t, "name")
-				if n == "" {
-					n = name
-				}
-				err = p.suite(n, depth+1)
+				err = p.suite(p.newSuite(t, s.name), depth+1)
 			case "testcase":
-				err = p.testcase(name, t)
+				err = p.testcase(s, t)
+			case "properties":
+				if s.root {
+					err = p.d.Skip()
+				} else {
+					err = p.properties(s)
+				}
 			default:
 				err = p.d.Skip()
 			}
@@ -178,13 +207,47 @@ func (p *junitParser) suite(name string, depth int) error {
 	}
 }
 
+// properties reads a suite's <properties>, keeping at most maxProperties
+// of them, each cut to maxPropertyLen bytes.
+func (p *junitParser) properties(s *suiteElem) error {
+	for {
+		tok, err := p.d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if t.Name.Local == "property" && len(s.props) < maxProperties {
+				name, value := attr(t, "name"), attr(t, "value")
+				if name == "go.version" {
+					s.goSuite = true
+				}
+				s.props = append(s.props, truncate(name+"="+value, maxPropertyLen))
+			}
+			if err := p.d.Skip(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // testcase reads one <testcase> element.
-func (p *junitParser) testcase(suite string, start xml.StartElement) error {
+func (p *junitParser) testcase(s *suiteElem, start xml.StartElement) error {
 	if len(p.cases) >= p.opts.maxCases {
 		return fmt.Errorf("line %d: more than %d test cases: %w", p.line(), p.opts.maxCases, ErrTooLarge)
 	}
+	if s.occurrence == 0 && !s.root {
+		// Numbered at its first case: empty suites cost nothing.
+		if p.named == nil {
+			p.named = map[string]int{}
+		}
+		p.named[s.name]++
+		s.occurrence = p.named[s.name]
+	}
 	c := Case{
-		Suite:     suite,
+		Suite:     s.name,
 		Classname: attr(start, "classname"),
 		Name:      attr(start, "name"),
 		Time:      parseSeconds(attr(start, "time")),
@@ -210,7 +273,7 @@ func (p *junitParser) testcase(suite string, start xml.StartElement) error {
 					c.Flaky, c.Message = true, flaky.message()
 				}
 			}
-			p.cases = append(p.cases, c)
+			p.cases = append(p.cases, rawCase{Case: c, suite: s, file: attr(start, "file")})
 			return nil
 		case xml.StartElement:
 			var dst **outcomeElem

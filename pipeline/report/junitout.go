@@ -132,6 +132,10 @@ func WriteJUnit(w io.Writer, name string, suites []JUnitSuite) error {
 			if xc.Classname == "" {
 				xc.Classname = c.Suite
 			}
+			if c.Where != "" {
+				// Keep twins apart for the readers of the merged file.
+				xc.Classname += " [" + c.Where + "]"
+			}
 			msg := &xmlMsg{Message: firstLine(c.Message), Text: c.Message}
 			switch c.Status {
 			case CaseFail:

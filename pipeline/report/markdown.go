@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -72,6 +73,24 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 	if len(meta) > 0 {
 		fmt.Fprintf(bw, "%s\n\n", strings.Join(meta, " · "))
 	}
+	if b := r.Build; b != nil {
+		images := "1 image"
+		if b.Images != 1 {
+			images = fmt.Sprintf("%d images", b.Images)
+		}
+		fmt.Fprintf(bw, "Built %s once, in %s, before the cells ran: cell times are test time only.\n\n", images, b.Duration.Std().Round(100*time.Millisecond))
+		if len(b.Platforms) > 0 {
+			bw.WriteString("| platform | status | build |\n|---|---|---|\n")
+			for _, p := range b.Platforms {
+				what := "✅ tested"
+				if p.Status == PlatformBuiltOnly {
+					what = "🔨 built only: no cell ran on it"
+				}
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(p.Platform), what, p.Duration.Std().Round(100*time.Millisecond))
+			}
+			bw.WriteString("\n")
+		}
+	}
 
 	n := r.Counts()
 	fmt.Fprintf(bw, "%d cells: %d pass, %d flaky, %d fail, %d timeout, %d error, %d cancelled · %d tests: %d failed, %d skipped\n\n",
@@ -118,7 +137,10 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 				fails = append(fails, fmt.Sprintf("- %s %s: %s", code(c.ID), c.Status, inline(c.Reason)))
 			}
 		}
-		for _, tc := range c.Cases {
+		// By test id, the order the gate's reasons are in.
+		cases := slices.Clone(c.Cases)
+		slices.SortStableFunc(cases, func(a, b Case) int { return strings.Compare(a.ID(), b.ID()) })
+		for _, tc := range cases {
 			if tc.Status.Failed() || tc.Flaky {
 				total++
 				if len(fails) < mdMaxFailures {

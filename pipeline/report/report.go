@@ -123,17 +123,38 @@ type Case struct {
 	Time      Duration   `json:"time"`
 	// Message explains a failure, error or skip (bounded; see ParseJUnit).
 	Message string `json:"message,omitempty"`
-	// Flaky: the case passed after failed reruns (Surefire <flakyFailure>, or
-	// the same case reported both failing and passing).
+	// Flaky: the case passed after failed reruns that its format declares
+	// (Surefire's and Playwright's <flakyFailure>, gotestsum's repeated
+	// attempts in one Go suite).
 	Flaky bool `json:"flaky,omitempty"`
+	// Where is what else its JUnit file said about the case where suite,
+	// classname and name did not tell it from another case of the file:
+	// "hostname=webkit" (Playwright's project), "file=tests/a.test.js". Part
+	// of Key. See ParseJUnit.
+	Where string `json:"where,omitempty"`
+	// Occurrence numbers a case told apart from another only by the position
+	// of its repeated <testsuite> element (1-based); 0 otherwise. Shown, not
+	// part of Key: a position is no identity across runs.
+	Occurrence int `json:"occurrence,omitempty"`
+	// Ambiguous: the file holds other cases with this Key that nothing in it
+	// tells apart (or only a position does) and that its format does not
+	// declare reruns. The gate judges such cases as a group, failing closed.
+	Ambiguous bool `json:"ambiguous,omitempty"`
 }
 
-// Key identifies a case within a cell; two cases with the same key are runs of
-// the same test.
-func (c Case) Key() string { return c.Suite + "\x1f" + c.Classname + "\x1f" + c.Name }
+// Key identifies a case within a cell: suite, classname, name and Where.
+// Cases with the same key that are not Ambiguous do not occur in one file.
+func (c Case) Key() string {
+	k := c.Suite + "\x1f" + c.Classname + "\x1f" + c.Name
+	if c.Where != "" {
+		k += "\x1f" + c.Where
+	}
+	return k
+}
 
 // ID is the case's display name: suite, classname and name joined by " › ",
-// leaving out parts equal to the one before or empty.
+// leaving out parts equal to the one before or empty, then Where and
+// Occurrence in brackets ("x.spec.js › renders [hostname=webkit]").
 func (c Case) ID() string {
 	parts := make([]string, 0, 3)
 	for _, p := range []string{c.Suite, c.Classname, c.Name} {
@@ -142,7 +163,14 @@ func (c Case) ID() string {
 		}
 		parts = append(parts, p)
 	}
-	return strings.Join(parts, " › ")
+	id := strings.Join(parts, " › ")
+	if c.Where != "" {
+		id += " [" + c.Where + "]"
+	}
+	if c.Occurrence > 0 {
+		id += " [" + occurrenceLabel(c.Occurrence) + "]"
+	}
+	return id
 }
 
 // CellResult is the result of one matrix cell.
@@ -176,8 +204,39 @@ type Report struct {
 	Revision string `json:"revision,omitempty"`
 	RunID    string `json:"runId,omitempty"`
 	// Shard is "i/n" when this report holds one shard of the matrix.
-	Shard string       `json:"shard,omitempty"`
+	Shard string `json:"shard,omitempty"`
+	// Build is the run's build of the image under test, done once before
+	// the cells ran; nil when the image was not built in this run (a ref).
+	Build *Build       `json:"build,omitempty"`
 	Cells []CellResult `json:"cells"`
+}
+
+// Build is how the image under test was built: once, before every cell, so
+// a cell's duration is its own test run.
+type Build struct {
+	// Images built: one per platform.
+	Images int `json:"images"`
+	// Duration of the build, every platform at once; a build the engine
+	// served from its cache takes next to nothing.
+	Duration Duration `json:"duration"`
+	// Platforms built, in the config's order, when more than one was.
+	Platforms []PlatformBuild `json:"platforms,omitempty"`
+}
+
+// Platform build statuses.
+const (
+	// PlatformTested: the cells ran on this platform's image.
+	PlatformTested = "tested"
+	// PlatformBuiltOnly: built before the gate (so a platform that does not
+	// build fails the run before any write), published, not tested.
+	PlatformBuiltOnly = "built-only"
+)
+
+// PlatformBuild is one platform's image of the run.
+type PlatformBuild struct {
+	Platform string   `json:"platform"`
+	Status   string   `json:"status"`
+	Duration Duration `json:"duration"`
 }
 
 // Counts are the totals of a report.

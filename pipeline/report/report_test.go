@@ -260,3 +260,27 @@ func TestMarkdownBounded(t *testing.T) {
 		t.Error("no elision notes")
 	}
 }
+
+func TestMarkdownPlatforms(t *testing.T) {
+	t.Parallel()
+	r := &Report{Version: Version, Cells: []CellResult{{ID: "unit", Status: Pass, Attempts: 1}}, Build: &Build{
+		Images: 2, Duration: Duration(41 * time.Second),
+		Platforms: []PlatformBuild{
+			{Platform: "linux/amd64", Status: PlatformTested, Duration: Duration(12300 * time.Millisecond)},
+			{Platform: "linux/arm64", Status: PlatformBuiltOnly, Duration: Duration(40100 * time.Millisecond)},
+		},
+	}}
+	var b strings.Builder
+	if err := r.WriteMarkdown(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Built 2 images once, in 41s, before the cells ran",
+		"| `linux/amd64` | ✅ tested | 12.3s |",
+		"| `linux/arm64` | 🔨 built only: no cell ran on it | 40.1s |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}

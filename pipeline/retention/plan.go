@@ -50,6 +50,7 @@ const (
 	KeptSubject    = "subject-of"     // something kept refers to it
 	KeptInternal   = "internal"       // Slipway's own promotion lease
 	KeptLastTagged = "last-tagged"    // the registry refuses to delete a package's last tagged version
+	KeptRollback   = "rollback"       // a floating tag can roll back to it
 )
 
 // Reason explains one decision.
@@ -120,6 +121,9 @@ type Inputs struct {
 	Floating []v1.Hash
 	// InUse are digests and tags in use (--in-use FILE).
 	InUse InUse
+	// Rollback are the digests floating tags can roll back to
+	// (FindRollbackTargets).
+	Rollback []RollbackTarget
 }
 
 // state is Plan's working memory.
@@ -268,6 +272,8 @@ func (s *state) decideTags(digests []v1.Hash, in Inputs) {
 				s.tagOK[t] = Reason{Code: KeptFloating, Text: fmt.Sprintf("%s is on a digest behind a floating tag", t)}
 			case inUseD[d]:
 				s.tagOK[t] = Reason{Code: KeptInUse, Text: fmt.Sprintf("%s is on a digest in use", t)}
+			case rollbackOf(in.Rollback, d) != nil:
+				s.tagOK[t] = rollbackOf(in.Rollback, d).reason(t)
 			default:
 				i := s.p.ruleFor(t)
 				if i < 0 {
@@ -380,6 +386,11 @@ func (s *state) keepRoots(digests []v1.Hash, in Inputs) {
 	for _, d := range in.InUse.Digests {
 		if _, ok := s.f.Manifests[d]; ok {
 			s.keep(d, Reason{Code: KeptInUse, Text: "in use"})
+		}
+	}
+	for _, r := range in.Rollback {
+		if _, ok := s.f.Manifests[r.Digest]; ok {
+			s.keep(r.Digest, r.reason(""))
 		}
 	}
 	for _, d := range digests {

@@ -78,6 +78,9 @@ func Run(ctx context.Context, o RunOptions) (*Plan, *Result, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", repo, err)
 		}
+		if in.Rollback, err = findRollbackTargets(ctx, o, repo, policy, facts); err != nil {
+			return nil, nil, fmt.Errorf("reading the rollback targets of %s: %w", repo, err)
+		}
 		p = Evaluate(o.Now, policy, facts, in)
 		// Applied at once: checked against what was just read.
 		applyOpts = append(applyOpts, WithFacts(facts))
