@@ -121,7 +121,15 @@ type PromoteResult struct {
 // Lines renders the result for people, one line per thing.
 func (r *PromoteResult) Lines() []string {
 	var out []string
-	out = append(out, fmt.Sprintf("image %s: %s from %s", r.Target, r.Copy, r.Source))
+	srcRepo, _, _ := strings.Cut(r.Source, "@")
+	dstRepo, _, _ := strings.Cut(r.Target, "@")
+	if srcRepo == dstRepo && r.Copy == Unchanged {
+		// Published into this repository (under the staging tag): there
+		// was nothing to copy.
+		out = append(out, "published "+r.Target)
+	} else {
+		out = append(out, fmt.Sprintf("image %s: %s from %s", r.Target, r.Copy, r.Source))
+	}
 	for _, ref := range r.Referrers {
 		out = append(out, fmt.Sprintf("referrer %s (%s) of %s: %s", ref.Digest, ref.ArtifactType, ref.Subject, ref.Action))
 	}
@@ -455,6 +463,11 @@ func (p *promotion) plan() error {
 			return err
 		}
 		p.haveRecord = slices.ContainsFunc(recs, p.rec.same)
+		if len(p.create) == 0 && len(p.move) == 0 {
+			// Nothing moves: a record that already says all of this
+			// (another run of the same commit) is enough.
+			p.haveRecord = p.haveRecord || slices.ContainsFunc(recs, p.rec.coveredBy)
+		}
 	}
 	p.res.RecordAct = pick(p.haveRecord, Unchanged, NotDone, WouldWrite, req.DryRun)
 	p.planned = time.Now()

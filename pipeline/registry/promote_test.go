@@ -73,6 +73,16 @@ func TestPromote(t *testing.T) {
 			record: Unchanged,
 		},
 		{
+			name: "another run of the same commit records nothing new",
+			req: func() PromoteRequest {
+				r := req(src, to, []string{"sha-c1"}, []string{"stable"}, cand.DigestStr())
+				r.Record.RunID, r.Record.Time = "43", testTime.Add(time.Hour)
+				return r
+			}(),
+			want:   map[string]Action{"sha-c1": Unchanged, "stable": Unchanged},
+			record: Unchanged,
+		},
+		{
 			name:   "new floating tag from none",
 			req:    req(src, to, nil, []string{"latest"}, ExpectNone),
 			want:   map[string]Action{"latest": Moved},
@@ -309,6 +319,25 @@ func TestPromoteManyReferrers(t *testing.T) {
 		}
 		if n := writes(p) - before; n != 0 {
 			t.Fatalf("round %d: rerun wrote %d requests", round, n)
+		}
+	}
+}
+
+// TestLinesSameRepository: an image published into the target repository
+// (under the staging tag) is "published", not "unchanged from" itself.
+func TestLinesSameRepository(t *testing.T) {
+	t.Parallel()
+	d := "sha256:" + strings.Repeat("ab", 32)
+	for _, tt := range []struct {
+		res  PromoteResult
+		want string
+	}{
+		{PromoteResult{Source: "r.io/acme/app@" + d, Target: "r.io/acme/app@" + d, Copy: Unchanged}, "published r.io/acme/app@" + d},
+		{PromoteResult{Source: "r.io/ci/app@" + d, Target: "r.io/acme/app@" + d, Copy: Copied}, "image r.io/acme/app@" + d + ": copied from r.io/ci/app@" + d},
+		{PromoteResult{Source: "r.io/ci/app@" + d, Target: "r.io/acme/app@" + d, Copy: Unchanged}, "image r.io/acme/app@" + d + ": unchanged from r.io/ci/app@" + d},
+	} {
+		if got := tt.res.Lines()[0]; got != tt.want {
+			t.Errorf("Lines()[0] = %q, want %q", got, tt.want)
 		}
 	}
 }

@@ -82,6 +82,25 @@ func (r PromotionRecord) same(o PromotionRecord) bool {
 		(r.Decision != DecisionRollback || r.Time.Equal(o.Time))
 }
 
+// coveredBy reports whether o already records this promotion, for one that
+// moves nothing: the same decision on the same image of the same revision,
+// every tag of this one among o's. Another run id, baseline or time is no
+// new fact when no tag moves. A rollback is always recorded.
+func (r PromotionRecord) coveredBy(o PromotionRecord) bool {
+	return r.Decision != DecisionRollback && r.Decision == o.Decision && r.Digest == o.Digest &&
+		r.Repository == o.Repository && r.Revision == o.Revision &&
+		subset(r.Tags, o.Tags) && subset(r.Floating, o.Floating)
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
