@@ -134,6 +134,9 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 		ctr = ctr.WithWorkdir(x.Workdir)
 	}
 	ran := ctr.WithExec(x.Argv, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	if x.Window > 0 {
+		return e.windowed(ctx, ctr, ran, x)
+	}
 	code, err := ran.ExitCode(ctx)
 	if err != nil {
 		return flow.ExecResult{}, execError(err)
@@ -164,6 +167,58 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 		}
 	}
 	return res, nil
+}
+
+// windowed runs an exec that may still be running at the end of its
+// window (the smoke check of an image without a shell): the image is
+// pulled first, so the window times the command only; a command still
+// running then is abandoned (its request cancelled) and reported Running.
+func (e *engine) windowed(ctx context.Context, ctr, ran *dagger.Container, x flow.Exec) (flow.ExecResult, error) {
+	if _, err := ctr.Sync(ctx); err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, x.Window)
+	defer cancel()
+	code, err := ran.ExitCode(wctx)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		return flow.ExecResult{Running: true}, nil
+	}
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	out, err := ran.CombinedOutput(ctx)
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	return flow.ExecResult{ExitCode: code, Output: out}, nil
+}
+
+// Inspect reads what the smoke check needs from the target's image config:
+// ENTRYPOINT, CMD, HEALTHCHECK, and whether /bin/sh exists. An image with
+// no HEALTHCHECK has a null dockerHealthcheck; reading its args then fails
+// or is empty, and both mean none.
+func (e *engine) Inspect(ctx context.Context, t flow.Target) (flow.ImageConfig, error) {
+	ctr := e.image(t)
+	var img flow.ImageConfig
+	var err error
+	if img.Entrypoint, err = ctr.Entrypoint(ctx); err != nil {
+		return img, execError(err)
+	}
+	if img.Cmd, err = ctr.DefaultArgs(ctx); err != nil {
+		return img, execError(err)
+	}
+	if img.Shell, err = ctr.Exists(ctx, "/bin/sh"); err != nil {
+		return img, execError(err)
+	}
+	hc := ctr.DockerHealthcheck()
+	if args, err := hc.Args(ctx); err == nil && len(args) > 0 {
+		shell, err := hc.Shell(ctx)
+		if err != nil {
+			return img, execError(err)
+		}
+		img.Health = &flow.Healthcheck{Args: args, Shell: shell}
+	}
+	return img, nil
 }
 
 // Publish pushes the candidate, every configured platform in one image

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/slipway-ci/slipway/pipeline/matrix"
 )
 
 func runPlan(ctx context.Context, e *env, args []string) error {
@@ -47,7 +50,16 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 		if cmd == "" {
 			cmd = strings.Join(c.Run.Args, " ")
 		}
+		if c.Smoke > 0 {
+			cmd = fmt.Sprintf("(smoke check: the image's own entrypoint and command; passes on exit 0, healthy, or still running after %s)", c.Smoke)
+		}
 		fmt.Fprintf(tw, "  %s\t%s\n", c.ID, cmd)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(p.Cells) > 0 && !slices.ContainsFunc(p.Cells, func(c matrix.Cell) bool { return c.Smoke == 0 }) {
+		fmt.Fprintln(e.stdout, "\nno test suite: the smoke check is all a run tests (add test.suites to slipway.yaml)")
+	}
+	return nil
 }

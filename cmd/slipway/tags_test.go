@@ -199,7 +199,7 @@ test:
 		{
 			name: "no config file: defaults and the ephemeral registry",
 			args: []string{rev},
-			want: []string{"repository: localhost:5000/slipway (ephemeral registry in the engine: no image in the config)", "cells: 0"},
+			want: []string{"repository: localhost:5000/slipway (ephemeral registry in the engine: no image in the config)", "cells: 1", "smoke (smoke check: the image's own entrypoint and command; passes on exit 0, healthy, or still running after 10s)", "no test suite: the smoke check is all a run tests (add test.suites to slipway.yaml)"},
 		},
 		{
 			name:     "unknown key names the path and line",

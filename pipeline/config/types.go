@@ -28,6 +28,7 @@ type Config struct {
 	Test      Test      `yaml:"test" json:"test"`
 	Gate      Gate      `yaml:"gate" json:"gate"`
 	Scan      Scan      `yaml:"scan" json:"scan"`
+	Smoke     Smoke     `yaml:"smoke" json:"smoke"`
 	Tags      Tags      `yaml:"tags" json:"tags"`
 	Retention Retention `yaml:"retention" json:"retention"`
 }
@@ -212,6 +213,38 @@ const (
 // Severities are Trivy's severity names, highest first.
 func Severities() []string {
 	return []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+}
+
+// Smoke is the check every image can have without a suite: start the
+// image with its own entrypoint and command and see that it runs. It passes
+// when the command exits 0, when the image's HEALTHCHECK reports healthy
+// (an image with a HEALTHCHECK must become healthy within Duration), or
+// when the command (a server) is still running after Duration. It fails on
+// a non-zero exit. It is all that is tested when no suite is configured.
+type Smoke struct {
+	// Mode: "auto" (default) runs the smoke check when test.suites is
+	// empty; "always" runs it beside the suites; "off" never runs it.
+	Mode string `yaml:"mode" json:"mode"`
+	// Duration the image must keep running (or become healthy within).
+	// Default 10s.
+	Duration Duration `yaml:"duration" json:"duration"`
+}
+
+// Smoke modes.
+const (
+	SmokeAuto   = "auto"
+	SmokeAlways = "always"
+	SmokeOff    = "off"
+)
+
+// SmokeCell is the id of the smoke check's cell; no suite may take it
+// while the smoke check runs.
+const SmokeCell = "smoke"
+
+// Runs reports whether the smoke check runs for a test section with suites
+// (the number of suites configured).
+func (s Smoke) Runs(suites int) bool {
+	return s.Mode == SmokeAlways || (s.Mode == SmokeAuto && suites == 0)
 }
 
 // Tags are the templates of the tags a promotion writes.

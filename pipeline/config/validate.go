@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -72,6 +73,7 @@ func validate(c *Config, lines map[string]int) Errors {
 	v.test(&c.Test)
 	v.gate(&c.Gate)
 	v.scan(&c.Scan)
+	v.smoke(&c.Smoke, c.Test.Suites)
 	v.tags(&c.Tags)
 	v.retention(&c.Retention)
 	return v.errs
@@ -270,6 +272,25 @@ func (v *validator) scan(s *Scan) {
 	v.repositories("scan.dbRepositories", s.DBRepositories, s.Offline)
 	v.repositories("scan.javaDbRepositories", s.JavaDBRepositories, s.Offline)
 	v.pinned("scan.image", s.Image)
+}
+
+func (v *validator) smoke(s *Smoke, suites []Suite) {
+	switch s.Mode {
+	case SmokeAuto, SmokeAlways, SmokeOff:
+	default:
+		v.add("smoke.mode", "%q is not a smoke mode (%s, %s or %s)", s.Mode, SmokeAuto, SmokeAlways, SmokeOff)
+	}
+	if d := s.Duration.Std(); d < time.Second || d > MaxSmokeDuration {
+		v.add("smoke.duration", "%s is out of range (1s to %s)", d, MaxSmokeDuration)
+	}
+	if !s.Runs(len(suites)) {
+		return
+	}
+	for i, su := range suites {
+		if su.Name == SmokeCell {
+			v.add(index("test.suites", i)+".name", "%q is the smoke check's cell: rename the suite or set smoke.mode: off", su.Name)
+		}
+	}
 }
 
 // pinned checks an optional image reference that must be pinned by digest.

@@ -50,6 +50,12 @@ type testEngine struct {
 	// happen.
 	scans func(role string) ([]byte, error)
 
+	// images returns an image's config by role (Inspect); nil means an
+	// image that starts with /app and has a shell.
+	images func(role string) (ImageConfig, error)
+	// run, when set, runs every exec (e.g. runLocal) instead of results.
+	run func(ctx context.Context, x Exec) (ExecResult, error)
+
 	mu        sync.Mutex
 	execs     []string // role/cell/attempt and the target ref
 	published []string
@@ -67,6 +73,13 @@ func (e *testEngine) Scan(ctx context.Context, t Target) ([]byte, error) {
 	return e.scans(t.Role)
 }
 
+func (e *testEngine) Inspect(ctx context.Context, t Target) (ImageConfig, error) {
+	if e.images == nil {
+		return ImageConfig{Cmd: []string{"/app"}, Shell: true}, nil
+	}
+	return e.images(t.Role)
+}
+
 func (e *testEngine) Exec(ctx context.Context, t Target, x Exec) (ExecResult, error) {
 	var cell, attempt string
 	for _, kv := range x.Env {
@@ -80,6 +93,9 @@ func (e *testEngine) Exec(ctx context.Context, t Target, x Exec) (ExecResult, er
 	e.mu.Lock()
 	e.execs = append(e.execs, t.Role+"/"+cell+"/"+attempt+" "+t.Ref)
 	e.mu.Unlock()
+	if e.run != nil {
+		return e.run(ctx, x)
+	}
 	var n int
 	fmt.Sscan(attempt, &n)
 	return e.results(t.Role, cell, n)

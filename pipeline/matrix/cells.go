@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/report"
@@ -36,6 +37,16 @@ type Cell struct {
 	Workdir     string
 	MountSource string
 	Reports     []string
+	// Smoke, when not zero, makes this cell the smoke check (see
+	// config.Smoke): the image runs its own entrypoint and command, which
+	// must still run (or be healthy) after Smoke, or exit 0 before.
+	Smoke time.Duration
+}
+
+// SmokeCell is the smoke check's cell (config.SmokeCell), for a run whose
+// config has s.Runs.
+func SmokeCell(s config.Smoke) Cell {
+	return Cell{ID: config.SmokeCell, Suite: config.SmokeCell, Smoke: s.Duration.Std()}
 }
 
 // EnvList returns the cell's environment as sorted "KEY=VALUE" strings: a
@@ -51,7 +62,7 @@ func (c Cell) EnvList() []string {
 
 // Result returns an empty result for c: its id, suite and axes.
 func (c Cell) Result() report.CellResult {
-	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes)}
+	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes), Smoke: c.Smoke > 0}
 }
 
 // Cells expands the test section into cells, in a deterministic order: suites

@@ -81,6 +81,9 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 		fmt.Fprintf(bw, "Built %s once, in %s, before the cells ran: cell times are test time only.\n\n", images, b.Duration.Std().Round(100*time.Millisecond))
 	}
 
+	if r.SmokeOnly() {
+		fmt.Fprintf(bw, "> %s\n\n", SmokeNote)
+	}
 	n := r.Counts()
 	fmt.Fprintf(bw, "%d cells: %d pass, %d flaky, %d fail, %d timeout, %d error, %d cancelled · %d tests: %d failed, %d skipped\n\n",
 		n.Cells, n.Pass, n.Flaky, n.Fail, n.Timeout, n.Error, n.Canceled, r.Tests(), n.CaseFail+n.CaseError, n.CaseSkip)

@@ -71,6 +71,9 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 	if err != nil {
 		return nil, fmt.Errorf("test matrix: %w", err)
 	}
+	if cfg.Smoke.Runs(len(cfg.Test.Suites)) {
+		cells = append(cells, matrix.SmokeCell(cfg.Smoke))
+	}
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
 		if err != nil {

@@ -1,0 +1,145 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/report"
+)
+
+// Exec is one attempt of one cell, as the engine must run it.
+type Exec struct {
+	// Argv is the command: the suite's exec form, or sh -c for its shell form.
+	Argv []string
+	// Env is sorted KEY=VALUE pairs; it always carries SLIPWAY_CELL and
+	// SLIPWAY_ATTEMPT, so that a retry is a new exec and not a cached one.
+	Env []string
+	// Workdir is "" for the image's own.
+	Workdir string
+	// MountSource is where the repository's sources go, "" for nowhere.
+	MountSource string
+	// Reports are the JUnit files to read back after the command.
+	Reports []string
+	// Window, when not zero, is how long the command may run: one still
+	// running then is stopped, and its result says Running (the smoke
+	// check of a server). Zero: the command runs to its end.
+	Window time.Duration
+}
+
+// ExecResult is what the engine saw. A non-zero exit code is a result, not
+// an error.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+	// Files holds the contents of the Reports that exist.
+	Files map[string]string
+	// Running is true when the command was still running at the end of
+	// the exec's Window (and was stopped): not a failure.
+	Running bool
+}
+
+// ExecFor returns how the engine runs attempt of cell c.
+func ExecFor(c matrix.Cell, attempt int) Exec {
+	argv := c.Run.Args
+	if c.Run.Shell != "" {
+		argv = []string{"sh", "-c", c.Run.Shell}
+	}
+	env := append(c.EnvList(), "SLIPWAY_ATTEMPT="+strconv.Itoa(attempt), "SLIPWAY_CELL="+c.ID)
+	slices.Sort(env)
+	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports)}
+}
+
+// Outcome turns what the engine saw into the matrix's Outcome: the JUnit
+// cases of every report file. A declared report that is missing is noted in
+// the log (a cell that ran no test cannot pass the gate on its own); one that
+// is not JUnit is an error, since nobody can tell what it held.
+func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
+	out := matrix.Outcome{ExitCode: r.ExitCode, Log: r.Output}
+	if r.Running {
+		out.ExitCode = 0
+		out.Log += fmt.Sprintf("\nslipway smoke: still running after %s", x.Window)
+	}
+	for _, p := range x.Reports {
+		body, ok := r.Files[p]
+		if !ok {
+			out.Log += fmt.Sprintf("\nslipway: report %s was not written", p)
+			continue
+		}
+		cases, err := report.ParseJUnit(strings.NewReader(body))
+		if err != nil {
+			return out, fmt.Errorf("report %s: %w", p, err)
+		}
+		out.Cases = append(out.Cases, cases...)
+	}
+	return out, nil
+}
+
+// Builder is an Engine that can build the run's image before any cell
+// runs (an optional capability): the build is then timed and reported
+// once, and a cell's time is its own.
+type Builder interface {
+	// Build builds the image of the run and returns how long it took.
+	Build(ctx context.Context) (time.Duration, error)
+}
+
+// Test runs cells on target through eng and returns the report. It never
+// fails on test failures: they are in the report. When the target is the
+// image built in this run and eng is a Builder, the build runs first; a
+// build that fails makes every cell an error (never a test result) that
+// says so.
+func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
+	var built *report.Build
+	var buildErr error
+	if b, ok := eng.(Builder); ok && t.Ref == "" {
+		d, err := b.Build(ctx)
+		if err != nil {
+			buildErr = fmt.Errorf("building the image: %w", err)
+		} else {
+			built = &report.Build{Images: 1, Duration: report.Duration(d)}
+		}
+	}
+	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
+		if buildErr != nil {
+			return matrix.Outcome{}, buildErr
+		}
+		x, note, err := execOf(ctx, eng, t, c, attempt)
+		if err != nil {
+			return matrix.Outcome{}, err
+		}
+		r, err := eng.Exec(ctx, t, x)
+		if err != nil {
+			return matrix.Outcome{}, err
+		}
+		if note != "" {
+			r.Output = note + "\n" + r.Output
+		}
+		return Outcome(x, r)
+	})
+	rep := meta
+	rep.Version = report.Version
+	rep.Cells = results
+	rep.Build = built
+	if rep.Image == "" {
+		rep.Image = t.Ref
+	}
+	return &rep
+}
+
+// execOf returns the exec of attempt of cell c on target t, and a note for
+// its log: a suite's command, or the smoke check of the image's own.
+func execOf(ctx context.Context, eng Engine, t Target, c matrix.Cell, attempt int) (Exec, string, error) {
+	if c.Smoke == 0 {
+		return ExecFor(c, attempt), "", nil
+	}
+	img, err := eng.Inspect(ctx, t)
+	if err != nil {
+		return Exec{}, "", fmt.Errorf("reading the image's config: %w", err)
+	}
+	x, err := SmokeExec(c, attempt, img)
+	return x, smokeNote(img, c.Smoke), err
+}
