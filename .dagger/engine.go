@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger/slipway/internal/dagger"
@@ -27,6 +28,10 @@ type engine struct {
 	// registryHost is the service's endpoint, for the registry client.
 	registryHost string
 	redact       func(string) string
+
+	mu sync.Mutex
+	// stages are the runner containers built from the Dockerfile, by stage.
+	stages map[string]*dagger.Container
 }
 
 // engine builds the candidate once (without the run's labels, see stamp)
@@ -119,10 +124,20 @@ func (e *engine) Build(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// Exec runs one attempt of one cell. A non-zero exit is a result (Expect
-// any); files the command wrote stay readable after it.
+// Exec runs one attempt of one cell: in its runner (by default the image
+// under test), with its services started and healthy first. A non-zero
+// exit is a result (Expect any); files the command wrote stay readable
+// after it.
 func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
-	ctr := e.image(t)
+	ctr, err := e.runner(t, x.Runner)
+	if err != nil {
+		return flow.ExecResult{}, err
+	}
+	ctr, stop, err := e.withServices(ctx, ctr, x.Services)
+	if err != nil {
+		return flow.ExecResult{}, err
+	}
+	defer stop()
 	for _, kv := range x.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		ctr = ctr.WithEnvVariable(k, v)

@@ -25,6 +25,11 @@ type Exec struct {
 	MountSource string
 	// Reports are the JUnit files to read back after the command.
 	Reports []string
+	// Runner is the container the command runs in; zero: the target.
+	Runner Runner
+	// Services are started before the command, bound to it by name, and
+	// stopped after it.
+	Services []Service
 	// Window, when not zero, is how long the command may run: one still
 	// running then is stopped, and its result says Running (the smoke
 	// check of a server). Zero: the command runs to its end.
@@ -113,7 +118,7 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 		}
 		r, err := eng.Exec(ctx, t, x)
 		if err != nil {
-			return matrix.Outcome{}, err
+			return unhealthyOutcome(err), err
 		}
 		if note != "" {
 			r.Output = note + "\n" + r.Output
@@ -134,7 +139,7 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 // its log: a suite's command, or the smoke check of the image's own.
 func execOf(ctx context.Context, eng Engine, t Target, c matrix.Cell, attempt int) (Exec, string, error) {
 	if c.Smoke == 0 {
-		return ExecFor(c, attempt), "", nil
+		return ExecIn(c, t, attempt), "", nil
 	}
 	img, err := eng.Inspect(ctx, t)
 	if err != nil {

@@ -42,8 +42,11 @@ type Target struct {
 
 // Engine runs execs on images and publishes the candidate.
 type Engine interface {
-	// Exec runs x on the target image. An error means it could not run
-	// (engine, registry); a failing command is an ExecResult.
+	// Exec runs x on the target image, or in x.Runner when it has one,
+	// with x.Services started, bound by name and healthy first (see
+	// WaitHealthy; one that is not is an *UnhealthyError). An error means
+	// it could not run (engine, registry, a service); a failing command is
+	// an ExecResult.
 	Exec(ctx context.Context, t Target, x Exec) (ExecResult, error)
 	// Publish pushes the candidate to ref (repo:tag) and returns the
 	// digest reference the registry stored.

@@ -58,6 +58,7 @@ type testEngine struct {
 
 	mu        sync.Mutex
 	execs     []string // role/cell/attempt and the target ref
+	calls     []call   // every exec, whole
 	published []string
 	scanned   []string // role and the target ref
 }
@@ -71,6 +72,12 @@ func (e *testEngine) Scan(ctx context.Context, t Target) ([]byte, error) {
 		return nil, errors.New("no scans")
 	}
 	return e.scans(t.Role)
+}
+
+// call is one exec the engine was asked to run.
+type call struct {
+	t Target
+	x Exec
 }
 
 func (e *testEngine) Inspect(ctx context.Context, t Target) (ImageConfig, error) {
@@ -92,6 +99,7 @@ func (e *testEngine) Exec(ctx context.Context, t Target, x Exec) (ExecResult, er
 	}
 	e.mu.Lock()
 	e.execs = append(e.execs, t.Role+"/"+cell+"/"+attempt+" "+t.Ref)
+	e.calls = append(e.calls, call{t, x})
 	e.mu.Unlock()
 	if e.run != nil {
 		return e.run(ctx, x)

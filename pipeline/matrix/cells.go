@@ -37,6 +37,11 @@ type Cell struct {
 	Workdir     string
 	MountSource string
 	Reports     []string
+	// Runner is the suite's runner (zero: the image under test).
+	Runner config.Runner
+	// Services are the suite's, with the axes interpolated into their env
+	// values and args.
+	Services []config.Service
 	// Smoke, when not zero, makes this cell the smoke check (see
 	// config.Smoke): the image runs its own entrypoint and command, which
 	// must still run (or be healthy) after Smoke, or exit 0 before.
@@ -217,6 +222,26 @@ func cell(s config.Suite, axes config.Matrix, vals map[string]string) Cell {
 		Workdir:     s.Workdir,
 		MountSource: s.MountSource,
 		Reports:     slices.Clone(s.Reports),
+		Runner:      s.Runner,
+	}
+	for _, svc := range s.Services {
+		svc.Ports = slices.Clone(svc.Ports)
+		svc.Health.Exec = slices.Clone(svc.Health.Exec)
+		if svc.Args != nil {
+			args := make([]string, len(svc.Args))
+			for i, a := range svc.Args {
+				args[i] = config.Expand(a, vals)
+			}
+			svc.Args = args
+		}
+		if svc.Env != nil {
+			env := make(map[string]string, len(svc.Env))
+			for k, v := range svc.Env {
+				env[k] = config.Expand(v, vals)
+			}
+			svc.Env = env
+		}
+		c.Services = append(c.Services, svc)
 	}
 	for _, a := range axes {
 		c.Axes = append(c.Axes, report.AxisValue{Name: a.Name, Value: vals[a.Name]})

@@ -133,9 +133,13 @@ func (p *Plan) PublishRef() (string, error) {
 }
 
 // RegistryHost is the registry of Repository (e.g. ghcr.io), for credentials.
-func (p *Plan) RegistryHost() string {
-	host, _, _ := strings.Cut(p.Repository, "/")
-	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+func (p *Plan) RegistryHost() string { return RegistryOf(p.Repository) }
+
+// RegistryOf is the registry host of a repository or image reference
+// (docker.io for "acme/app"), to tell which credentials it needs.
+func RegistryOf(ref string) string {
+	host, _, _ := strings.Cut(ref, "/")
+	if !strings.Contains(ref, "/") || (!strings.ContainsAny(host, ".:") && host != "localhost") {
 		return name.DefaultRegistry // "acme/app" is Docker Hub
 	}
 	return host
