@@ -8,7 +8,7 @@
 //
 // Every image they pull can be replaced for engines without Docker Hub: in
 // .dagger/tests/.env, BASE_IMAGE=REF@sha256:… (a busybox-like image: sh,
-// echo, mkdir, cat, touch, sleep, test) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
+// echo, mkdir, cat, touch, sleep, test, httpd, wget) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
 // the config's ephemeral.image).
 //
 // Promotions go to the ephemeral registry the module starts when the
