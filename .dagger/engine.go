@@ -114,12 +114,24 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 	return ctr.From(t.Ref)
 }
 
-// Build builds the candidate before any cell runs (flow.Builder), so the
-// build is timed and reported once and a failed build is one error.
-func (e *engine) Build(ctx context.Context) (time.Duration, error) {
+// Build builds the candidate and the runner stages before any cell runs
+// (flow.Builder), so the build is timed and reported once and a failed
+// build is one error.
+func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (time.Duration, error) {
 	start := time.Now()
-	if _, err := e.candidate.Sync(ctx); err != nil {
-		return time.Since(start), execError(err)
+	if r.Image {
+		if _, err := e.candidate.Sync(ctx); err != nil {
+			return time.Since(start), execError(err)
+		}
+	}
+	for _, st := range r.Stages {
+		ctr, err := e.stage(st)
+		if err == nil {
+			_, err = ctr.Sync(ctx)
+		}
+		if err != nil {
+			return time.Since(start), fmt.Errorf("the runner stage %s: %w", st, execError(err))
+		}
 	}
 	return time.Since(start), nil
 }

@@ -84,28 +84,58 @@ func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
 	return out, nil
 }
 
-// Builder is an Engine that can build the run's image before any cell
+// Builder is an Engine that can build the run's images before any cell
 // runs (an optional capability): the build is then timed and reported
 // once, and a cell's time is its own.
 type Builder interface {
-	// Build builds the image of the run and returns how long it took.
-	Build(ctx context.Context) (time.Duration, error)
+	// Build builds what r asks for and returns how long it took.
+	Build(ctx context.Context, r BuildRequest) (time.Duration, error)
+}
+
+// BuildRequest is what a run builds before its cells.
+type BuildRequest struct {
+	// Image is true when the target is the image built in this run.
+	Image bool
+	// Stages are the Dockerfile stages the cells' runners run in, each
+	// built once, in the order the cells first name them.
+	Stages []string
+}
+
+// Images is how many images r builds.
+func (r BuildRequest) Images() int {
+	n := len(r.Stages)
+	if r.Image {
+		n++
+	}
+	return n
+}
+
+// runnerStages lists the Dockerfile stages cells run in, each once.
+func runnerStages(cells []matrix.Cell) []string {
+	var out []string
+	for _, c := range cells {
+		if st := c.Runner.Build.Target; st != "" && !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // Test runs cells on target through eng and returns the report. It never
-// fails on test failures: they are in the report. When the target is the
-// image built in this run and eng is a Builder, the build runs first; a
-// build that fails makes every cell an error (never a test result) that
-// says so.
+// fails on test failures: they are in the report. When eng is a Builder,
+// the image built in this run (when it is the target) and the runner
+// stages the cells need are built first, once; a build that fails makes
+// every cell an error (never a test result) that says so.
 func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
 	var built *report.Build
 	var buildErr error
-	if b, ok := eng.(Builder); ok && t.Ref == "" {
-		d, err := b.Build(ctx)
+	req := BuildRequest{Image: t.Ref == "", Stages: runnerStages(cells)}
+	if b, ok := eng.(Builder); ok && req.Images() > 0 {
+		d, err := b.Build(ctx, req)
 		if err != nil {
 			buildErr = fmt.Errorf("building the image: %w", err)
 		} else {
-			built = &report.Build{Images: 1, Duration: report.Duration(d)}
+			built = &report.Build{Images: req.Images(), Duration: report.Duration(d)}
 		}
 	}
 	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
