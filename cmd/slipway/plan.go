@@ -98,7 +98,7 @@ func topology(c matrix.Cell) []string {
 		switch {
 		case s.Health.HTTP != "":
 			port := s.Health.Port
-			if port == 0 {
+			if port == 0 && len(s.Ports) > 0 {
 				port = s.Ports[0]
 			}
 			l += fmt.Sprintf(", healthy when GET %s on %d answers 2xx", s.Health.HTTP, port)

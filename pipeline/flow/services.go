@@ -80,8 +80,8 @@ func ExecIn(c matrix.Cell, t Target, attempt int) Exec {
 		}
 		if svc.HTTP != "" {
 			svc.HTTPPort = s.Health.Port
-			if svc.HTTPPort == 0 {
-				svc.HTTPPort = s.Ports[0]
+			if svc.HTTPPort == 0 && len(s.Ports) > 0 {
+				svc.HTTPPort = s.Ports[0] // Validate requires one of the two
 			}
 		}
 		if svc.Timeout == 0 {
