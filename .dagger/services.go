@@ -62,16 +62,21 @@ func (e *engine) pull(ref string) *dagger.Container {
 	return ctr.From(ref)
 }
 
-// start starts one service of an exec and waits until it is healthy: its
+// start starts one service of an exec, bound to the services before it
+// (started, in order: the app reaches its database), and waits until it
+// is healthy: its
 // ports accept connections (the engine's own check), then its HTTP path
 // answers 2xx or its exec probe exits 0 (flow.WaitHealthy), all within its
 // timeout. One that does not is a *flow.UnhealthyError, stopped.
-func (e *engine) start(ctx context.Context, s flow.Service) (*dagger.Service, error) {
+func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Service, started []*dagger.Service) (*dagger.Service, error) {
 	var ctr *dagger.Container
 	if s.Image.Role == flow.Sidecar {
 		ctr = e.pull(s.Image.Ref)
 	} else {
 		ctr = e.image(s.Image)
+	}
+	for i, b := range before {
+		ctr = ctr.WithServiceBinding(b.Name, started[i])
 	}
 	for _, kv := range s.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -125,8 +130,9 @@ func (e *engine) start(ctx context.Context, s flow.Service) (*dagger.Service, er
 	return svc, nil
 }
 
-// withServices starts an exec's services and binds them to ctr by name;
-// stop stops the ones started.
+// withServices starts an exec's services in order, each reaching the ones
+// before it, and binds them all to ctr by name; stop stops the ones
+// started.
 func (e *engine) withServices(ctx context.Context, ctr *dagger.Container, services []flow.Service) (_ *dagger.Container, stop func(), err error) {
 	var started []*dagger.Service
 	stop = func() {
@@ -134,8 +140,8 @@ func (e *engine) withServices(ctx context.Context, ctr *dagger.Container, servic
 			_, _ = svc.Stop(context.WithoutCancel(ctx))
 		}
 	}
-	for _, s := range services {
-		svc, err := e.start(ctx, s)
+	for i, s := range services {
+		svc, err := e.start(ctx, s, services[:i], started)
 		if err != nil {
 			stop()
 			return nil, func() {}, err

@@ -95,24 +95,25 @@ func (t *SlipwayTests) ServicesPromote(ctx context.Context) error {
 }
 
 // serviceConfig is the sample app's slipway.yaml for the service checks:
-// one e2e suite in a runner, the app and a sidecar as services.
+// one e2e suite in a runner, a sidecar and the app (started after it, so
+// bound to it) as services.
 func (s scenario) serviceConfig(variant string) string {
 	cfg := s.config(variant, nil)
 	suite := fmt.Sprintf(`    - name: e2e
       run: ["sh", "-c", "wget -qO- http://app:8080/variant && wget -qO- http://cache:9000/ping"]
       runner: {ref: %q}
       services:
+        - name: cache
+          ref: %q
+          ports: [9000]
+          args: ["sh", "-c", "mkdir -p /w && echo pong > /w/ping && exec httpd -f -p 9000 -h /w"]
+          health: {exec: ["wget", "-qO-", "http://cache:9000/ping"]}
         - name: app
           image: app
           ports: [8080]
           args: [/app/serve.sh]
           health: {http: /health}
           timeout: 20s
-        - name: cache
-          ref: %q
-          ports: [9000]
-          args: ["sh", "-c", "mkdir -p /w && echo pong > /w/ping && exec httpd -f -p 9000 -h /w"]
-          health: {exec: ["wget", "-qO-", "http://cache:9000/ping"]}
 `, s.base, s.base)
 	return strings.Replace(cfg, "  suites:\n", "  suites:\n"+suite, 1)
 }

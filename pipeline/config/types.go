@@ -121,7 +121,8 @@ type Suite struct {
 	Runner Runner `yaml:"runner" json:"runner"`
 	// Services run beside the command, each reached by its name as a host
 	// name: the image under test as a running app, or sidecars (a database,
-	// a cache). Default none.
+	// a cache). They start in order, and each reaches the ones before it
+	// (list the database before the app). Default none.
 	Services []Service `yaml:"services" json:"services"`
 }
 

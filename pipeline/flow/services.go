@@ -33,7 +33,8 @@ type Runner struct {
 func (r Runner) IsZero() bool { return r.Ref == "" && r.Stage == "" }
 
 // Service is a container the engine starts before an exec's command, binds
-// to it under Name, waits for, and stops after it.
+// to it under Name, waits for, and stops after it. An exec's services
+// start in order, each bound to the ones before it.
 type Service struct {
 	// Name is the host name the command reaches it by.
 	Name string
