@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -64,10 +65,10 @@ func (e *engine) pull(ref string) *dagger.Container {
 
 // start starts one service of an exec, bound to the services before it
 // (started, in order: the app reaches its database), and waits until it
-// is healthy: its
-// ports accept connections (the engine's own check), then its HTTP path
-// answers 2xx or its exec probe exits 0 (flow.WaitHealthy), all within its
-// timeout. One that does not is a *flow.UnhealthyError, stopped.
+// is healthy: its ports accept connections (the engine's own check), then
+// its HTTP path answers 2xx or its exec probe exits 0 (flow.WaitHealthy),
+// all within its timeout. One that does not is a *flow.UnhealthyError,
+// stopped, with what its command prints when run again (serviceLog).
 func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Service, started []*dagger.Service) (*dagger.Service, error) {
 	var ctr *dagger.Container
 	if s.Image.Role == flow.Sidecar {
@@ -90,6 +91,12 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 	defer cancel()
 	unhealthy := func(err error) error {
 		_, _ = svc.Stop(context.WithoutCancel(ctx), dagger.ServiceStopOpts{Kill: true})
+		var ue *flow.UnhealthyError
+		if errors.As(err, &ue) {
+			if out := serviceLog(ctx, ctr, s); out != "" {
+				ue.Log = strings.TrimSpace(ue.Log + "\n" + out)
+			}
+		}
 		return err
 	}
 	if _, err := svc.Start(sctx); err != nil {
@@ -128,6 +135,33 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 		return nil, unhealthy(err)
 	}
 	return svc, nil
+}
+
+// serviceLogWindow bounds serviceLog's run of a service's command.
+const serviceLogWindow = 15 * time.Second
+
+// serviceLog runs an unhealthy service's command once more as a plain
+// exec, for at most serviceLogWindow, to show what it printed: Dagger
+// v0.21.8 has no API for a service's output. A command that exits (a crash
+// at start) shows its log; one still running by then shows nothing.
+func serviceLog(ctx context.Context, ctr *dagger.Container, s flow.Service) string {
+	args := s.Args
+	if args == nil {
+		args, _ = ctr.DefaultArgs(ctx)
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceLogWindow)
+	defer cancel()
+	ran := ctr.WithEnvVariable("SLIPWAY_SERVICE_LOG", "1").
+		WithExec(args, dagger.ContainerWithExecOpts{UseEntrypoint: true, Expect: dagger.ReturnTypeAny})
+	code, err := ran.ExitCode(wctx)
+	if err != nil {
+		return ""
+	}
+	out, err := ran.CombinedOutput(wctx)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s\n(the service's command, run again to read its output: exit %d)", strings.TrimSpace(out), code)
 }
 
 // withServices starts an exec's services in order, each reaching the ones
