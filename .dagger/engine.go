@@ -33,6 +33,10 @@ type engine struct {
 	// registryHost is the service's endpoint, for the registry client.
 	registryHost string
 	redact       func(string) string
+
+	mu sync.Mutex
+	// stages are the runner containers built from the Dockerfile, by stage.
+	stages map[string]*dagger.Container
 }
 
 // engine builds the candidate once (without the run's labels, see stamp)
@@ -115,33 +119,48 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 	return ctr.From(t.Ref)
 }
 
-// Build builds the candidate, every platform of the config at once, before
-// any cell runs (flow.Builder): the build is timed and reported once, and a
-// platform that does not build fails the run before anything is written.
-// The cells run on the first platform; Publish pushes the others as built
-// here. A container given to test is only synced.
-func (e *engine) Build(ctx context.Context) (*report.Build, error) {
+// Build builds, before any cell runs (flow.Builder), what r asks for: the
+// candidate for every platform of the config at once, and the runner
+// stages the cells need. The build is timed and reported once, and an
+// image that does not build, on any platform, fails the run before
+// anything is written. The cells run on the first platform; Publish pushes
+// the others as built here. A container given to test is only synced.
+func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build, error) {
+	type job struct {
+		what string
+		ctr  *dagger.Container
+	}
+	var jobs []job
 	platforms := e.cfg.Build.Platforms
 	if !e.fromSource {
 		platforms = platforms[:1]
 	}
-	ctrs := []*dagger.Container{e.candidate}
-	for _, p := range platforms[1:] {
-		v, err := e.m.image(e.cfg, p, nil)
-		if err != nil {
-			return nil, err
+	if r.Image {
+		jobs = append(jobs, job{platforms[0], e.candidate})
+		for _, p := range platforms[1:] {
+			v, err := e.m.image(e.cfg, p, nil)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job{p, v})
 		}
-		ctrs = append(ctrs, v)
 	}
-	took := make([]time.Duration, len(ctrs))
-	errs := make([]error, len(ctrs))
+	for _, st := range r.Stages {
+		ctr, err := e.stage(st)
+		if err != nil {
+			return nil, fmt.Errorf("the runner stage %s: %w", st, err)
+		}
+		jobs = append(jobs, job{"the runner stage " + st, ctr})
+	}
+	took := make([]time.Duration, len(jobs))
+	errs := make([]error, len(jobs))
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i, ctr := range ctrs {
+	for i, j := range jobs {
 		wg.Go(func() {
 			t := time.Now()
-			if _, err := ctr.Sync(ctx); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", platforms[i], execError(err))
+			if _, err := j.ctr.Sync(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", j.what, execError(err))
 			}
 			took[i] = time.Since(t)
 		})
@@ -150,24 +169,39 @@ func (e *engine) Build(ctx context.Context) (*report.Build, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e.variants = ctrs[1:]
-	b := &report.Build{Images: len(ctrs), Duration: report.Duration(time.Since(start))}
-	if len(ctrs) > 1 {
-		for i, p := range platforms {
-			status := report.PlatformBuiltOnly
-			if i == 0 {
-				status = report.PlatformTested
+	b := &report.Build{Images: len(jobs), Duration: report.Duration(time.Since(start))}
+	if r.Image {
+		e.variants = nil
+		for _, j := range jobs[1:len(platforms)] {
+			e.variants = append(e.variants, j.ctr)
+		}
+		if len(platforms) > 1 {
+			for i, p := range platforms {
+				status := report.PlatformBuiltOnly
+				if i == 0 {
+					status = report.PlatformTested
+				}
+				b.Platforms = append(b.Platforms, report.PlatformBuild{Platform: p, Status: status, Duration: report.Duration(took[i])})
 			}
-			b.Platforms = append(b.Platforms, report.PlatformBuild{Platform: p, Status: status, Duration: report.Duration(took[i])})
 		}
 	}
 	return b, nil
 }
 
-// Exec runs one attempt of one cell. A non-zero exit is a result (Expect
-// any); files the command wrote stay readable after it.
+// Exec runs one attempt of one cell: in its runner (by default the image
+// under test), with its services started and healthy first. A non-zero
+// exit is a result (Expect any); files the command wrote stay readable
+// after it.
 func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
-	ctr := e.image(t)
+	ctr, err := e.runner(t, x.Runner)
+	if err != nil {
+		return flow.ExecResult{}, err
+	}
+	ctr, stop, err := e.withServices(ctx, ctr, x.Services)
+	if err != nil {
+		return flow.ExecResult{}, err
+	}
+	defer stop()
 	for _, kv := range x.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		ctr = ctr.WithEnvVariable(k, v)
@@ -179,6 +213,9 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 		ctr = ctr.WithWorkdir(x.Workdir)
 	}
 	ran := ctr.WithExec(x.Argv, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	if x.Window > 0 {
+		return e.windowed(ctx, ctr, ran, x)
+	}
 	code, err := ran.ExitCode(ctx)
 	if err != nil {
 		return flow.ExecResult{}, execError(err)
@@ -209,6 +246,58 @@ func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 		}
 	}
 	return res, nil
+}
+
+// windowed runs an exec that may still be running at the end of its
+// window (the smoke check of an image without a shell): the image is
+// pulled first, so the window times the command only; a command still
+// running then is abandoned (its request cancelled) and reported Running.
+func (e *engine) windowed(ctx context.Context, ctr, ran *dagger.Container, x flow.Exec) (flow.ExecResult, error) {
+	if _, err := ctr.Sync(ctx); err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, x.Window)
+	defer cancel()
+	code, err := ran.ExitCode(wctx)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		return flow.ExecResult{Running: true}, nil
+	}
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	out, err := ran.CombinedOutput(ctx)
+	if err != nil {
+		return flow.ExecResult{}, execError(err)
+	}
+	return flow.ExecResult{ExitCode: code, Output: out}, nil
+}
+
+// Inspect reads what the smoke check needs from the target's image config:
+// ENTRYPOINT, CMD, HEALTHCHECK, and whether /bin/sh exists. An image with
+// no HEALTHCHECK has a null dockerHealthcheck; reading its args then fails
+// or is empty, and both mean none.
+func (e *engine) Inspect(ctx context.Context, t flow.Target) (flow.ImageConfig, error) {
+	ctr := e.image(t)
+	var img flow.ImageConfig
+	var err error
+	if img.Entrypoint, err = ctr.Entrypoint(ctx); err != nil {
+		return img, execError(err)
+	}
+	if img.Cmd, err = ctr.DefaultArgs(ctx); err != nil {
+		return img, execError(err)
+	}
+	if img.Shell, err = ctr.Exists(ctx, "/bin/sh"); err != nil {
+		return img, execError(err)
+	}
+	hc := ctr.DockerHealthcheck()
+	if args, err := hc.Args(ctx); err == nil && len(args) > 0 {
+		shell, err := hc.Shell(ctx)
+		if err != nil {
+			return img, execError(err)
+		}
+		img.Health = &flow.Healthcheck{Args: args, Shell: shell}
+	}
+	return img, nil
 }
 
 // Publish pushes the candidate, every configured platform in one image

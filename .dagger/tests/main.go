@@ -8,7 +8,7 @@
 //
 // Every image they pull can be replaced for engines without Docker Hub: in
 // .dagger/tests/.env, BASE_IMAGE=REF@sha256:… (a busybox-like image: sh,
-// echo, mkdir, cat) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
+// echo, mkdir, cat, touch, sleep, test, httpd, wget) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
 // the config's ephemeral.image).
 //
 // Promotions go to the ephemeral registry the module starts when the
@@ -519,8 +519,14 @@ func (s scenario) stable() string { return s.ns + "-stable" }
 // slipway is the module for one step of the scenario: the sample app built
 // as variant, running suites (of unit and e2e).
 func (s scenario) slipway(step, variant string, suites ...string) *dagger.Slipway {
+	return s.slipwayConfig(step, s.config(variant, suites))
+}
+
+// slipwayConfig is the module for one step of the scenario, with the
+// sample app's slipway.yaml given whole.
+func (s scenario) slipwayConfig(step, config string) *dagger.Slipway {
 	return dag.Slipway(dagger.SlipwayOpts{
-		Source:    sampleApp(s.config(variant, suites)),
+		Source:    sampleApp(config),
 		Revision:  s.revision(step),
 		RunID:     s.runID(step),
 		SourceURL: sourceURL,

@@ -191,6 +191,34 @@ test:
 			},
 		},
 		{
+			name: "runners and services per cell",
+			config: `image: ghcr.io/acme/web
+test:
+  matrix: {browser: [chromium, firefox]}
+  suites:
+    - name: e2e-${browser}
+      run: npx playwright test --project=${browser}
+      runner: {ref: "mcr.microsoft.com/playwright@sha256:` + strings.Repeat("c", 64) + `"}
+      services:
+        - {name: app, image: app, ports: [8080], env: {ENVIRONMENT: test, BROWSER: "${browser}"}, health: {http: /health}}
+        - {name: db, ref: "postgres@sha256:` + strings.Repeat("d", 64) + `", health: {exec: [pg_isready, -h, db]}}
+    - name: waf
+      run: [/tests/waf.sh]
+      runner: {build: {target: tests}}
+      services: [{name: app, image: app, ports: [8080]}]
+`,
+			args: []string{rev},
+			want: []string{
+				"cells: 3",
+				"e2e-firefox npx playwright test --project=firefox",
+				"runner: mcr.microsoft.com/playwright@sha256:" + strings.Repeat("c", 64),
+				"service app: the image under test (candidate, or baseline in baseline cells), ports 8080, healthy when GET /health on 8080 answers 2xx, env BROWSER,ENVIRONMENT",
+				"service db: postgres@sha256:" + strings.Repeat("d", 64) + ", healthy when pg_isready -h db exits 0",
+				"runner: Dockerfile stage tests (built once per run)",
+				"service app: the image under test (candidate, or baseline in baseline cells), ports 8080",
+			},
+		},
+		{
 			name:   "one shard",
 			config: matrixCfg,
 			args:   []string{rev, "--shard", "2/4"},
@@ -199,7 +227,7 @@ test:
 		{
 			name: "no config file: defaults and the ephemeral registry",
 			args: []string{rev},
-			want: []string{"repository: localhost:5000/slipway (ephemeral registry in the engine: no image in the config)", "cells: 0"},
+			want: []string{"repository: localhost:5000/slipway (ephemeral registry in the engine: no image in the config)", "cells: 1", "smoke (smoke check: the image's own entrypoint and command; passes on exit 0, healthy, or still running after 10s)", "no test suite: the smoke check is all a run tests (add test.suites to slipway.yaml)"},
 		},
 		{
 			name:     "unknown key names the path and line",

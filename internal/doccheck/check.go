@@ -220,6 +220,28 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // flagName strips the dashes of -x, --name or --name=value.
+// Module is the module a dagger invocation names with -m or --mod before
+// its verb, "" for none.
+func (inv Invocation) Module() string {
+	for i, w := range inv.Args {
+		if !strings.HasPrefix(w, "-") {
+			return ""
+		}
+		name, hasValue := flagName(w)
+		if name != "m" && name != "mod" {
+			continue
+		}
+		if hasValue {
+			_, v, _ := strings.Cut(w, "=")
+			return v
+		}
+		if i+1 < len(inv.Args) {
+			return inv.Args[i+1]
+		}
+	}
+	return ""
+}
+
 func flagName(w string) (name string, hasValue bool) {
 	w = strings.TrimLeft(w, "-")
 	name, _, hasValue = strings.Cut(w, "=")

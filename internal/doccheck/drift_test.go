@@ -35,6 +35,7 @@ func pendingFor(p Problem) (string, bool) {
 func TestInvocationsMatchCode(t *testing.T) {
 	root := repoRoot(t)
 	schema, _ := loadSchema(t, root)
+	tests := loadTestsSchema(t, root)
 	cli := slipwayCLI(t)
 	invs, err := Collect(root)
 	if err != nil {
@@ -55,10 +56,12 @@ func TestInvocationsMatchCode(t *testing.T) {
 	used := map[string][]string{} // pending reason -> where
 	for _, inv := range invs {
 		var probs []Problem
-		switch inv.Tool {
-		case "dagger":
+		switch {
+		case inv.Tool == "dagger" && inv.Module() == ".dagger/tests":
+			probs = CheckDagger(inv, tests)
+		case inv.Tool == "dagger":
 			probs = CheckDagger(inv, schema)
-		case "slipway":
+		case inv.Tool == "slipway":
 			probs = CheckSlipway(inv, cli)
 		}
 		for _, p := range probs {
@@ -369,6 +372,33 @@ func (r *Report) ` + method + `() string { return "" }
 			t.Errorf("%s, %q: %v", tt.method, tt.script, probs)
 		case tt.bad != "" && (len(probs) == 0 || probs[0].Name != tt.bad):
 			t.Errorf("%s, %q: got %v, want %q reported", tt.method, tt.script, probs, tt.bad)
+		}
+	}
+}
+
+// TestTestsModuleCalls: a line that calls the tests module is checked
+// against that module: its benchmark passes, a misspelling or a wrong flag
+// fails, and Module reads -m in each of its spellings.
+func TestTestsModuleCalls(t *testing.T) {
+	root := repoRoot(t)
+	tests := loadTestsSchema(t, root)
+	for _, tt := range []struct {
+		args   []string
+		module string
+		ok     bool
+	}{
+		{[]string{"-m", ".dagger/tests", "call", "bench-services", "--cells", "12"}, ".dagger/tests", true},
+		{[]string{"--mod=.dagger/tests", "call", "bench-services", "--seconds", "2"}, ".dagger/tests", true},
+		{[]string{"-m", ".dagger/tests", "call", "bench-service"}, ".dagger/tests", false},
+		{[]string{"-m", ".dagger/tests", "call", "bench-services", "--cels", "12"}, ".dagger/tests", false},
+		{[]string{"call", "prune"}, "", false},
+	} {
+		inv := Invocation{Tool: "dagger", File: "ci/bench/x.sh", Line: 1, Args: tt.args}
+		if got := inv.Module(); got != tt.module {
+			t.Errorf("%s: module %q, want %q", inv, got, tt.module)
+		}
+		if probs := CheckDagger(inv, tests); (len(probs) == 0) != tt.ok {
+			t.Errorf("%s: problems %v, want ok=%v", inv, probs, tt.ok)
 		}
 	}
 }

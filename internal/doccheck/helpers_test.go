@@ -87,6 +87,17 @@ func loadSchema(t testing.TB, root string) (s *Schema, core bool) {
 	return s, true
 }
 
+// loadTestsSchema reads the signatures of the tests module (.dagger/tests),
+// which `dagger -m .dagger/tests call …` lines call (the benchmarks).
+func loadTestsSchema(t testing.TB, root string) *Schema {
+	t.Helper()
+	s, err := LoadModule(filepath.Join(root, ".dagger", "tests"))
+	if err != nil {
+		t.Fatalf("reading the tests module's signatures: %v", err)
+	}
+	return s
+}
+
 // coreClientFile locates dagger.gen.go of the dagger.io/dagger version of
 // the engine dagger.json pins (the core API the engine serves), downloading
 // it through the module proxy if the module cache lacks it.

@@ -154,6 +154,35 @@ func TestREADMEConfigExample(t *testing.T) {
 	}
 }
 
+// TestREADMEServiceRecipes: the slipway.yaml blocks of README's "Test the
+// image as a running service" load, and their suites have services.
+func TestREADMEServiceRecipes(t *testing.T) {
+	sec, ok := mdSection(readREADME(t), "Test the image as a running service")
+	if !ok {
+		t.Fatal("README has no section \"Test the image as a running service\"")
+	}
+	n := 0
+	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {
+		if b[1] != "yaml" {
+			continue
+		}
+		n++
+		cfg, err := config.Load(strings.NewReader(b[2]))
+		if err != nil {
+			t.Errorf("recipe %d does not load: %v", n, err)
+			continue
+		}
+		for _, s := range cfg.Test.Suites {
+			if len(s.Services) == 0 {
+				t.Errorf("recipe %d: suite %s has no service", n, s.Name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the section has no yaml recipe")
+	}
+}
+
 // yamlKeys lists the yaml keys of the config's struct fields.
 func yamlKeys(t *testing.T, v any) []string {
 	t.Helper()

@@ -34,6 +34,10 @@ func Default() Config {
 			DBRepositories:     DefaultDBRepositories(),
 			JavaDBRepositories: DefaultJavaDBRepositories(),
 		},
+		Smoke: Smoke{
+			Mode:     SmokeAuto,
+			Duration: Duration(DefaultSmokeDuration),
+		},
 		Tags: Tags{
 			Immutable: []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"},
 			Floating:  []string{"stable"},
@@ -48,6 +52,13 @@ func Default() Config {
 		},
 	}
 }
+
+// DefaultSmokeDuration is smoke.duration's default: a server that still
+// runs after 10 seconds has started.
+const DefaultSmokeDuration = 10 * time.Second
+
+// MaxSmokeDuration bounds smoke.duration: the check holds a cell that long.
+const MaxSmokeDuration = 10 * time.Minute
 
 // DefaultRollbackTargets is retention.rollbackTargets' default: the images
 // of a floating tag's last 3 promotions stay.

@@ -67,8 +67,9 @@ func scan(s string, lit func(string), ref func(string)) {
 	}
 }
 
-// Refs returns the axes s references in its name, its run command and its
-// env values (by env name), in that order, each once.
+// Refs returns the axes s references in its name, its run command, its
+// env values (by env name), and its services' args and env values, in
+// that order, each once.
 func (s Suite) Refs() []string {
 	texts := []string{s.Name, s.Run.Shell}
 	texts = append(texts, s.Run.Args...)
@@ -79,6 +80,12 @@ func (s Suite) Refs() []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		texts = append(texts, s.Env[k])
+	}
+	for _, svc := range s.Services {
+		texts = append(texts, svc.Args...)
+		for _, k := range sortedKeys(svc.Env) {
+			texts = append(texts, svc.Env[k])
+		}
 	}
 	var refs []string
 	for _, t := range texts {

@@ -11,6 +11,8 @@
 // a literal ${x}, so a shell command can still use its own variables.
 package config
 
+import "time"
+
 // Version is the only slipway.yaml schema version this build understands.
 const Version = 1
 
@@ -28,6 +30,7 @@ type Config struct {
 	Test      Test      `yaml:"test" json:"test"`
 	Gate      Gate      `yaml:"gate" json:"gate"`
 	Scan      Scan      `yaml:"scan" json:"scan"`
+	Smoke     Smoke     `yaml:"smoke" json:"smoke"`
 	Tags      Tags      `yaml:"tags" json:"tags"`
 	Retention Retention `yaml:"retention" json:"retention"`
 }
@@ -113,7 +116,81 @@ type Suite struct {
 	MountSource string `yaml:"mountSource" json:"mountSource"`
 	// Reports are absolute paths of JUnit XML files read back after the run.
 	Reports []string `yaml:"reports" json:"reports"`
+	// Runner is the container the command runs in. Default (zero): the
+	// image under test itself.
+	Runner Runner `yaml:"runner" json:"runner"`
+	// Services run beside the command, each reached by its name as a host
+	// name: the image under test as a running app, or sidecars (a database,
+	// a cache). They start in order, and each reaches the ones before it
+	// (list the database before the app). Default none.
+	Services []Service `yaml:"services" json:"services"`
 }
+
+// Runner is the container a suite's command runs in, when it is not the
+// image under test: a pinned image, or a stage of this repository's
+// Dockerfile built once per run. Candidate and baseline cells run in the
+// same runner.
+type Runner struct {
+	// Ref is an image pinned by digest (repo@sha256:…).
+	Ref string `yaml:"ref" json:"ref"`
+	// Build builds the runner from this repository's Dockerfile.
+	Build RunnerBuild `yaml:"build" json:"build"`
+}
+
+// IsZero reports whether r names no runner: the command runs in the image
+// under test.
+func (r Runner) IsZero() bool { return r.Ref == "" && r.Build.Target == "" }
+
+// RunnerBuild is a runner built from the build section's Dockerfile.
+type RunnerBuild struct {
+	// Target is the Dockerfile stage to build (required).
+	Target string `yaml:"target" json:"target"`
+}
+
+// AppImage is the name a service gives as its image to run the image under
+// test (this run's image): `image: app`.
+const AppImage = "app"
+
+// Service is a container a suite's cells start before the command and
+// reach by Name. Exactly one of Image and Ref is set.
+type Service struct {
+	// Name is the host name the command reaches the service by (a DNS label).
+	Name string `yaml:"name" json:"name"`
+	// Image "app" is the image under test: the candidate in candidate
+	// cells, the baseline in baseline cells.
+	Image string `yaml:"image" json:"image"`
+	// Ref is an image pinned by digest (repo@sha256:…), the same for the
+	// candidate and the baseline: a sidecar.
+	Ref string `yaml:"ref" json:"ref"`
+	// Ports the service listens on (TCP); the engine waits until each
+	// accepts connections. Default none.
+	Ports []int `yaml:"ports" json:"ports"`
+	// Env adds environment variables; values may reference axes.
+	Env map[string]string `yaml:"env" json:"env"`
+	// Args replace the image's command (CMD); its entrypoint stays.
+	// Default: the image's own. They may reference axes.
+	Args []string `yaml:"args" json:"args"`
+	// Health is how the service says it is ready, beyond its ports.
+	Health Health `yaml:"health" json:"health"`
+	// Timeout bounds the wait until it is healthy. Default 60s.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+}
+
+// Health is a service's readiness check: at most one of HTTP and Exec.
+// Zero: the service is ready when its ports accept connections.
+type Health struct {
+	// HTTP is a path that must answer 2xx to GET, e.g. /health.
+	HTTP string `yaml:"http" json:"http"`
+	// Port of the HTTP check. Default: the service's first port.
+	Port int `yaml:"port" json:"port"`
+	// Exec is a command run in a container of the service's own image,
+	// with the service bound under its name, until it exits 0, e.g.
+	// [pg_isready, -h, db].
+	Exec []string `yaml:"exec" json:"exec"`
+}
+
+// DefaultServiceTimeout is a service's timeout when the config gives none.
+const DefaultServiceTimeout = 60 * time.Second
 
 // Command is a suite's command line. Exactly one of Args and Shell is set.
 type Command struct {
@@ -212,6 +289,38 @@ const (
 // Severities are Trivy's severity names, highest first.
 func Severities() []string {
 	return []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+}
+
+// Smoke is the check every image can have without a suite: start the
+// image with its own entrypoint and command and see that it runs. It passes
+// when the command exits 0, when the image's HEALTHCHECK reports healthy
+// (an image with a HEALTHCHECK must become healthy within Duration), or
+// when the command (a server) is still running after Duration. It fails on
+// a non-zero exit. It is all that is tested when no suite is configured.
+type Smoke struct {
+	// Mode: "auto" (default) runs the smoke check when test.suites is
+	// empty; "always" runs it beside the suites; "off" never runs it.
+	Mode string `yaml:"mode" json:"mode"`
+	// Duration the image must keep running (or become healthy within).
+	// Default 10s.
+	Duration Duration `yaml:"duration" json:"duration"`
+}
+
+// Smoke modes.
+const (
+	SmokeAuto   = "auto"
+	SmokeAlways = "always"
+	SmokeOff    = "off"
+)
+
+// SmokeCell is the id of the smoke check's cell; no suite may take it
+// while the smoke check runs.
+const SmokeCell = "smoke"
+
+// Runs reports whether the smoke check runs for a test section with suites
+// (the number of suites configured).
+func (s Smoke) Runs(suites int) bool {
+	return s.Mode == SmokeAlways || (s.Mode == SmokeAuto && suites == 0)
 }
 
 // Tags are the templates of the tags a promotion writes.

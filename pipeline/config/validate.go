@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -72,6 +73,7 @@ func validate(c *Config, lines map[string]int) Errors {
 	v.test(&c.Test)
 	v.gate(&c.Gate)
 	v.scan(&c.Scan)
+	v.smoke(&c.Smoke, c.Test.Suites)
 	v.tags(&c.Tags)
 	v.retention(&c.Retention)
 	return v.errs
@@ -218,6 +220,77 @@ func (v *validator) suite(suites []Suite, i int, m Matrix) {
 			v.absolute(index(p+".reports", j), r)
 		}
 	}
+	v.runner(p+".runner", s.Runner)
+	app := false
+	for j, svc := range s.Services {
+		sp := index(p+".services", j)
+		v.service(sp, svc, m)
+		if first := slices.IndexFunc(s.Services, func(o Service) bool { return o.Name == svc.Name }); first < j && svc.Name != "" {
+			v.add(sp+".name", "duplicate service name %q (first at %s)", svc.Name, index(p+".services", first))
+		}
+		app = app || svc.Image == AppImage
+	}
+	if !s.Runner.IsZero() && !app {
+		v.add(p+".runner", "a suite with a runner must start the image under test as a service (services: [{name: …, image: %s}]), or it tests nothing of it", AppImage)
+	}
+}
+
+// serviceNameRE is a DNS label: the host name a service is reached by.
+var serviceNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func (v *validator) runner(p string, r Runner) {
+	if r.Ref != "" && r.Build.Target != "" {
+		v.add(p, "give ref or build.target, not both")
+	}
+	v.pinned(p+".ref", r.Ref)
+}
+
+func (v *validator) service(p string, s Service, m Matrix) {
+	if !serviceNameRE.MatchString(s.Name) {
+		v.add(p+".name", "%q is not a host name (lowercase letters, digits and '-', at most 63)", s.Name)
+	}
+	switch {
+	case s.Image == "" && s.Ref == "":
+		v.add(p, "give image: %s (the image under test) or ref: REPO@sha256:… (a sidecar)", AppImage)
+	case s.Image != "" && s.Ref != "":
+		v.add(p, "give image or ref, not both")
+	case s.Image != "" && s.Image != AppImage:
+		v.add(p+".image", "%q is not an image of this run (this run builds %s)", s.Image, AppImage)
+	}
+	v.pinned(p+".ref", s.Ref)
+	for j, port := range s.Ports {
+		if port < 1 || port > 65535 {
+			v.add(index(p+".ports", j), "%d is not a port (1 to 65535)", port)
+		}
+	}
+	for _, k := range sortedKeys(s.Env) {
+		if k == "" {
+			v.add(keyPath(p+".env", k), "empty variable name")
+		}
+		v.refs(keyPath(p+".env", k), s.Env[k], m)
+	}
+	for j, a := range s.Args {
+		v.refs(index(p+".args", j), a, m)
+	}
+	h := s.Health
+	switch {
+	case h.HTTP != "" && len(h.Exec) > 0:
+		v.add(p+".health", "give http or exec, not both")
+	case h.HTTP != "" && !strings.HasPrefix(h.HTTP, "/"):
+		v.add(p+".health.http", "%q is not a path (it starts with /)", h.HTTP)
+	case h.HTTP != "" && h.Port == 0 && len(s.Ports) == 0:
+		v.add(p+".health.port", "the HTTP check needs a port: give health.port or ports")
+	case h.HTTP == "" && h.Port != 0:
+		v.add(p+".health.port", "only the HTTP check has a port")
+	case len(h.Exec) > 0 && h.Exec[0] == "":
+		v.add(p+".health.exec[0]", "the program must not be empty")
+	}
+	if h.Port != 0 && !slices.Contains(s.Ports, h.Port) {
+		v.add(p+".health.port", "%d is not among the service's ports %v", h.Port, s.Ports)
+	}
+	if s.Timeout < 0 {
+		v.add(p+".timeout", "must not be negative")
+	}
 }
 
 // refs checks that every ${axis} in s names an axis.
@@ -270,6 +343,25 @@ func (v *validator) scan(s *Scan) {
 	v.repositories("scan.dbRepositories", s.DBRepositories, s.Offline)
 	v.repositories("scan.javaDbRepositories", s.JavaDBRepositories, s.Offline)
 	v.pinned("scan.image", s.Image)
+}
+
+func (v *validator) smoke(s *Smoke, suites []Suite) {
+	switch s.Mode {
+	case SmokeAuto, SmokeAlways, SmokeOff:
+	default:
+		v.add("smoke.mode", "%q is not a smoke mode (%s, %s or %s)", s.Mode, SmokeAuto, SmokeAlways, SmokeOff)
+	}
+	if d := s.Duration.Std(); d < time.Second || d > MaxSmokeDuration {
+		v.add("smoke.duration", "%s is out of range (1s to %s)", d, MaxSmokeDuration)
+	}
+	if !s.Runs(len(suites)) {
+		return
+	}
+	for i, su := range suites {
+		if su.Name == SmokeCell {
+			v.add(index("test.suites", i)+".name", "%q is the smoke check's cell: rename the suite or set smoke.mode: off", su.Name)
+		}
+	}
 }
 
 // pinned checks an optional image reference that must be pinned by digest.

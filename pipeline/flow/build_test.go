@@ -3,7 +3,9 @@ package flow
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,14 +26,19 @@ type buildingEngine struct {
 	d      time.Duration
 	err    error
 	builds atomic.Int32
+	mu     sync.Mutex
+	reqs   []BuildRequest
 }
 
-func (e *buildingEngine) Build(ctx context.Context) (*report.Build, error) {
+func (e *buildingEngine) Build(ctx context.Context, r BuildRequest) (*report.Build, error) {
 	e.builds.Add(1)
+	e.mu.Lock()
+	e.reqs = append(e.reqs, r)
+	e.mu.Unlock()
 	if e.err != nil {
 		return nil, e.err
 	}
-	return &report.Build{Images: 1, Duration: report.Duration(e.d)}, nil
+	return &report.Build{Images: r.Images(), Duration: report.Duration(e.d)}, nil
 }
 
 // TestBuildOnceBeforeTheCells: the build is timed once and reported apart
@@ -131,5 +138,52 @@ func TestPromoteBuildFailsBeforeAnyWrite(t *testing.T) {
 	}
 	if md := out.Markdown(); !strings.Contains(md, "linux/arm64: Dockerfile:4") {
 		t.Errorf("the summary does not name the platform that failed:\n%s", md)
+	}
+}
+
+// TestRunnerStagesBuiltOnce: the Dockerfile stages the cells' runners need
+// are built with the image, once each, before any cell, and counted; a
+// baseline (a ref) builds the stages only.
+func TestRunnerStagesBuiltOnce(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig("")
+	cfg.Test.Matrix = config.Matrix{{Name: "shard", Values: []string{"1", "2", "3"}}}
+	app := []config.Service{{Name: "app", Image: config.AppImage, Ports: []int{8080}}}
+	cfg.Test.Suites = []config.Suite{
+		{Name: "waf-${shard}", Run: config.Command{Args: []string{"/waf"}}, Runner: config.Runner{Build: config.RunnerBuild{Target: "tests"}}, Services: app},
+		{Name: "auth", Run: config.Command{Args: []string{"/auth"}}, Runner: config.Runner{Build: config.RunnerBuild{Target: "tests"}}, Services: app},
+		{Name: "load", Run: config.Command{Args: []string{"/load"}}, Runner: config.Runner{Build: config.RunnerBuild{Target: "k6"}}, Services: app},
+		{Name: "unit", Run: config.Command{Args: []string{"go", "test"}}},
+	}
+	plan, err := runplan.New(cfg, gitctx.Context{Revision: rev}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func(role, cell string, attempt int) (ExecResult, error) { return ExecResult{}, nil }
+	for _, tt := range []struct {
+		name   string
+		target Target
+		want   BuildRequest
+	}{
+		{"candidate: the image and two stages", Target{Role: Candidate}, BuildRequest{Image: true, Stages: []string{"tests", "k6"}}},
+		{"baseline: the stages only", Target{Role: Baseline, Ref: "r@sha256:" + strings.Repeat("a", 64)}, BuildRequest{Stages: []string{"tests", "k6"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng := &buildingEngine{testEngine: &testEngine{t: t, results: pass}, d: time.Second}
+			rep := Test(context.Background(), eng, tt.target, plan.Cells, matrix.OptionsFrom(cfg.Test), report.Report{})
+			if len(eng.reqs) != 1 || !reflect.DeepEqual(eng.reqs[0], tt.want) {
+				t.Fatalf("builds %+v, want one %+v", eng.reqs, tt.want)
+			}
+			if rep.Build == nil || rep.Build.Images != tt.want.Images() {
+				t.Errorf("report build %+v, want %d images", rep.Build, tt.want.Images())
+			}
+			for _, cl := range eng.calls {
+				wantStage := map[string]string{"waf": "tests", "auth": "tests", "load": "k6"}[strings.SplitN(strings.TrimPrefix(cl.x.Env[len(cl.x.Env)-1], "SLIPWAY_CELL="), "-", 2)[0]]
+				if cl.x.Runner.Stage != wantStage {
+					t.Errorf("%v ran in stage %q, want %q", cl.x.Env, cl.x.Runner.Stage, wantStage)
+				}
+			}
+		})
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,34 +40,13 @@ type Target struct {
 	Ref string
 }
 
-// Exec is one attempt of one cell, as the engine must run it.
-type Exec struct {
-	// Argv is the command: the suite's exec form, or sh -c for its shell form.
-	Argv []string
-	// Env is sorted KEY=VALUE pairs; it always carries SLIPWAY_CELL and
-	// SLIPWAY_ATTEMPT, so that a retry is a new exec and not a cached one.
-	Env []string
-	// Workdir is "" for the image's own.
-	Workdir string
-	// MountSource is where the repository's sources go, "" for nowhere.
-	MountSource string
-	// Reports are the JUnit files to read back after the command.
-	Reports []string
-}
-
-// ExecResult is what the engine saw. A non-zero exit code is a result, not
-// an error.
-type ExecResult struct {
-	ExitCode int
-	Output   string
-	// Files holds the contents of the Reports that exist.
-	Files map[string]string
-}
-
 // Engine runs execs on images and publishes the candidate.
 type Engine interface {
-	// Exec runs x on the target image. An error means it could not run
-	// (engine, registry); a failing command is an ExecResult.
+	// Exec runs x on the target image, or in x.Runner when it has one,
+	// with x.Services started, bound by name and healthy first (see
+	// WaitHealthy; one that is not is an *UnhealthyError). An error means
+	// it could not run (engine, registry, a service); a failing command is
+	// an ExecResult.
 	Exec(ctx context.Context, t Target, x Exec) (ExecResult, error)
 	// Publish pushes the candidate to ref (repo:tag) and returns the
 	// digest reference the registry stored.
@@ -78,82 +55,9 @@ type Engine interface {
 	// (schema version 2, every severity, nothing ignored: the judging is
 	// pipeline/scan's). An error means there is no report.
 	Scan(ctx context.Context, t Target) ([]byte, error)
-}
-
-// ExecFor returns how the engine runs attempt of cell c.
-func ExecFor(c matrix.Cell, attempt int) Exec {
-	argv := c.Run.Args
-	if c.Run.Shell != "" {
-		argv = []string{"sh", "-c", c.Run.Shell}
-	}
-	env := append(c.EnvList(), "SLIPWAY_ATTEMPT="+strconv.Itoa(attempt), "SLIPWAY_CELL="+c.ID)
-	slices.Sort(env)
-	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports)}
-}
-
-// Outcome turns what the engine saw into the matrix's Outcome: the JUnit
-// cases of every report file. A declared report that is missing is noted in
-// the log (a cell that ran no test cannot pass the gate on its own); one that
-// is not JUnit is an error, since nobody can tell what it held.
-func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
-	out := matrix.Outcome{ExitCode: r.ExitCode, Log: r.Output}
-	for _, p := range x.Reports {
-		body, ok := r.Files[p]
-		if !ok {
-			out.Log += fmt.Sprintf("\nslipway: report %s was not written", p)
-			continue
-		}
-		cases, err := report.ParseJUnit(strings.NewReader(body))
-		if err != nil {
-			return out, fmt.Errorf("report %s: %w", p, err)
-		}
-		out.Cases = append(out.Cases, cases...)
-	}
-	return out, nil
-}
-
-// Builder is an Engine that can build the run's image, every platform of
-// it, before any cell runs (an optional capability): the build is then
-// timed and reported once, a cell's time is its own, and a platform that
-// does not build fails the run before anything is published.
-type Builder interface {
-	// Build builds the image of the run for every platform and says how.
-	Build(ctx context.Context) (*report.Build, error)
-}
-
-// Test runs cells on target through eng and returns the report. It never
-// fails on test failures: they are in the report. When the target is the
-// image built in this run and eng is a Builder, the build runs first; a
-// build that fails makes every cell an error (never a test result) that
-// says so.
-func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
-	var built *report.Build
-	var buildErr error
-	if b, ok := eng.(Builder); ok && t.Ref == "" {
-		var err error
-		if built, err = b.Build(ctx); err != nil {
-			built, buildErr = nil, fmt.Errorf("building the image: %w", err)
-		}
-	}
-	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
-		if buildErr != nil {
-			return matrix.Outcome{}, buildErr
-		}
-		x := ExecFor(c, attempt)
-		r, err := eng.Exec(ctx, t, x)
-		if err != nil {
-			return matrix.Outcome{}, err
-		}
-		return Outcome(x, r)
-	})
-	rep := meta
-	rep.Version = report.Version
-	rep.Cells = results
-	rep.Build = built
-	if rep.Image == "" {
-		rep.Image = t.Ref
-	}
-	return &rep
+	// Inspect reads the target image's config for the smoke check: its
+	// entrypoint, command and HEALTHCHECK, and whether it has /bin/sh.
+	Inspect(ctx context.Context, t Target) (ImageConfig, error)
 }
 
 // ErrGateBlocked is returned by Promote when the gate does not pass.

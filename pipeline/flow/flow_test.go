@@ -50,8 +50,15 @@ type testEngine struct {
 	// happen.
 	scans func(role string) ([]byte, error)
 
+	// images returns an image's config by role (Inspect); nil means an
+	// image that starts with /app and has a shell.
+	images func(role string) (ImageConfig, error)
+	// run, when set, runs every exec (e.g. runLocal) instead of results.
+	run func(ctx context.Context, x Exec) (ExecResult, error)
+
 	mu        sync.Mutex
 	execs     []string // role/cell/attempt and the target ref
+	calls     []call   // every exec, whole
 	published []string
 	scanned   []string // role and the target ref
 }
@@ -67,6 +74,19 @@ func (e *testEngine) Scan(ctx context.Context, t Target) ([]byte, error) {
 	return e.scans(t.Role)
 }
 
+// call is one exec the engine was asked to run.
+type call struct {
+	t Target
+	x Exec
+}
+
+func (e *testEngine) Inspect(ctx context.Context, t Target) (ImageConfig, error) {
+	if e.images == nil {
+		return ImageConfig{Cmd: []string{"/app"}, Shell: true}, nil
+	}
+	return e.images(t.Role)
+}
+
 func (e *testEngine) Exec(ctx context.Context, t Target, x Exec) (ExecResult, error) {
 	var cell, attempt string
 	for _, kv := range x.Env {
@@ -79,7 +99,11 @@ func (e *testEngine) Exec(ctx context.Context, t Target, x Exec) (ExecResult, er
 	}
 	e.mu.Lock()
 	e.execs = append(e.execs, t.Role+"/"+cell+"/"+attempt+" "+t.Ref)
+	e.calls = append(e.calls, call{t, x})
 	e.mu.Unlock()
+	if e.run != nil {
+		return e.run(ctx, x)
+	}
 	var n int
 	fmt.Sscan(attempt, &n)
 	return e.results(t.Role, cell, n)

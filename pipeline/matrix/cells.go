@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/report"
@@ -36,6 +37,21 @@ type Cell struct {
 	Workdir     string
 	MountSource string
 	Reports     []string
+	// Runner is the suite's runner (zero: the image under test).
+	Runner config.Runner
+	// Services are the suite's, with the axes interpolated into their env
+	// values and args.
+	Services []config.Service
+	// Smoke, when not zero, makes this cell the smoke check (see
+	// config.Smoke): the image runs its own entrypoint and command, which
+	// must still run (or be healthy) after Smoke, or exit 0 before.
+	Smoke time.Duration
+}
+
+// SmokeCell is the smoke check's cell (config.SmokeCell), for a run whose
+// config has s.Runs.
+func SmokeCell(s config.Smoke) Cell {
+	return Cell{ID: config.SmokeCell, Suite: config.SmokeCell, Smoke: s.Duration.Std()}
 }
 
 // EnvList returns the cell's environment as sorted "KEY=VALUE" strings: a
@@ -51,7 +67,7 @@ func (c Cell) EnvList() []string {
 
 // Result returns an empty result for c: its id, suite and axes.
 func (c Cell) Result() report.CellResult {
-	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes)}
+	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes), Smoke: c.Smoke > 0}
 }
 
 // Cells expands the test section into cells, in a deterministic order: suites
@@ -206,6 +222,26 @@ func cell(s config.Suite, axes config.Matrix, vals map[string]string) Cell {
 		Workdir:     s.Workdir,
 		MountSource: s.MountSource,
 		Reports:     slices.Clone(s.Reports),
+		Runner:      s.Runner,
+	}
+	for _, svc := range s.Services {
+		svc.Ports = slices.Clone(svc.Ports)
+		svc.Health.Exec = slices.Clone(svc.Health.Exec)
+		if svc.Args != nil {
+			args := make([]string, len(svc.Args))
+			for i, a := range svc.Args {
+				args[i] = config.Expand(a, vals)
+			}
+			svc.Args = args
+		}
+		if svc.Env != nil {
+			env := make(map[string]string, len(svc.Env))
+			for k, v := range svc.Env {
+				env[k] = config.Expand(v, vals)
+			}
+			svc.Env = env
+		}
+		c.Services = append(c.Services, svc)
 	}
 	for _, a := range axes {
 		c.Axes = append(c.Axes, report.AxisValue{Name: a.Name, Value: vals[a.Name]})

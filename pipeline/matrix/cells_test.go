@@ -173,3 +173,63 @@ func TestCellsCap(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestCellsServices: axes referenced only in a service's env or args fan
+// the suite out, and each cell's services carry its values; the runner is
+// the suite's, the same in every cell.
+func TestCellsServices(t *testing.T) {
+	t.Parallel()
+	pin := "mcr.microsoft.com/playwright@sha256:" + strings.Repeat("c", 64)
+	cells, err := Cells(config.Test{
+		Matrix: config.Matrix{{Name: "shard", Values: []string{"1", "2"}}, {Name: "browser", Values: []string{"chromium", "firefox"}}},
+		Suites: []config.Suite{{
+			Name:   "e2e-${shard}-${browser}",
+			Run:    config.Command{Shell: "npx playwright test --project=${browser}"},
+			Runner: config.Runner{Ref: pin},
+			Services: []config.Service{
+				{Name: "app", Image: config.AppImage, Ports: []int{8080}, Env: map[string]string{"SHARD": "${shard}", "HOME": "$${HOME}"}},
+				{Name: "db", Ref: "postgres@sha256:" + strings.Repeat("d", 64), Args: []string{"postgres", "-c", "app.shard=${shard}"}},
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(cells); got != "e2e-1-chromium e2e-1-firefox e2e-2-chromium e2e-2-firefox" {
+		t.Fatalf("cells %s", got)
+	}
+	for _, c := range cells {
+		shard := c.Axes[0].Value
+		if c.Runner.Ref != pin || len(c.Services) != 2 {
+			t.Fatalf("%s: runner %+v services %+v", c.ID, c.Runner, c.Services)
+		}
+		if got := c.Services[0].Env; got["SHARD"] != shard || got["HOME"] != "${HOME}" {
+			t.Errorf("%s: app env %v, want SHARD=%s and a literal ${HOME}", c.ID, got, shard)
+		}
+		if got := c.Services[1].Args[2]; got != "app.shard="+shard {
+			t.Errorf("%s: db args %q", c.ID, c.Services[1].Args)
+		}
+	}
+	// Each cell has its own copy: changing one changes no other.
+	cells[0].Services[0].Env["SHARD"] = "x"
+	if cells[1].Services[0].Env["SHARD"] != "1" {
+		t.Error("cells share a service env map")
+	}
+}
+
+// TestCellsServiceOnlyAxis: a suite whose only reference to an axis is in
+// a service's env still fans out over it.
+func TestCellsServiceOnlyAxis(t *testing.T) {
+	t.Parallel()
+	cells, err := Cells(config.Test{
+		Matrix: config.Matrix{{Name: "db", Values: []string{"14", "17"}}},
+		Suites: []config.Suite{{Name: "it-${db}", Run: config.Command{Args: []string{"it"}},
+			Services: []config.Service{{Name: "app", Image: config.AppImage, Env: map[string]string{"PG": "${db}"}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(cells); got != "it-14 it-17" {
+		t.Errorf("cells %s", got)
+	}
+}

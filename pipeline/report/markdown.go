@@ -92,6 +92,9 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 		}
 	}
 
+	if r.SmokeOnly() {
+		fmt.Fprintf(bw, "> %s\n\n", SmokeNote)
+	}
 	n := r.Counts()
 	fmt.Fprintf(bw, "%d cells: %d pass, %d flaky, %d fail, %d timeout, %d error, %d cancelled · %d tests: %d failed, %d skipped\n\n",
 		n.Cells, n.Pass, n.Flaky, n.Fail, n.Timeout, n.Error, n.Canceled, r.Tests(), n.CaseFail+n.CaseError, n.CaseSkip)

@@ -193,7 +193,20 @@ type CellResult struct {
 	LogTail string `json:"logTail,omitempty"`
 	// Cases from the last attempt's JUnit files.
 	Cases []Case `json:"cases,omitempty"`
+	// Smoke marks the smoke check: the image was started with its own
+	// command and seen to run, nothing more.
+	Smoke bool `json:"smoke,omitempty"`
 }
+
+// SmokeOnly reports whether the smoke check is all r tested: it has cells,
+// and every one is the smoke check.
+func (r *Report) SmokeOnly() bool {
+	return r != nil && len(r.Cells) > 0 && !slices.ContainsFunc(r.Cells, func(c CellResult) bool { return !c.Smoke })
+}
+
+// SmokeNote is what a report says when the smoke check is all it tested.
+const SmokeNote = "Only the smoke check ran: the image was started with its own entrypoint and command, and nothing else was tested. " +
+	"Add test.suites to slipway.yaml to run your tests against it (README: slipway.yaml)."
 
 // Report is the result of one test run, or of one shard of it.
 type Report struct {

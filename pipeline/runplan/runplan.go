@@ -71,6 +71,9 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 	if err != nil {
 		return nil, fmt.Errorf("test matrix: %w", err)
 	}
+	if cfg.Smoke.Runs(len(cfg.Test.Suites)) {
+		cells = append(cells, matrix.SmokeCell(cfg.Smoke))
+	}
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
 		if err != nil {
@@ -130,9 +133,13 @@ func (p *Plan) PublishRef() (string, error) {
 }
 
 // RegistryHost is the registry of Repository (e.g. ghcr.io), for credentials.
-func (p *Plan) RegistryHost() string {
-	host, _, _ := strings.Cut(p.Repository, "/")
-	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+func (p *Plan) RegistryHost() string { return RegistryOf(p.Repository) }
+
+// RegistryOf is the registry host of a repository or image reference
+// (docker.io for "acme/app"), to tell which credentials it needs.
+func RegistryOf(ref string) string {
+	host, _, _ := strings.Cut(ref, "/")
+	if !strings.Contains(ref, "/") || (!strings.ContainsAny(host, ".:") && host != "localhost") {
 		return name.DefaultRegistry // "acme/app" is Docker Hub
 	}
 	return host

@@ -140,3 +140,19 @@ func TestRefs(t *testing.T) {
 		t.Error("IsEphemeral")
 	}
 }
+
+func TestRegistryOf(t *testing.T) {
+	t.Parallel()
+	for ref, want := range map[string]string{
+		"ghcr.io/acme/app": "ghcr.io",
+		"acme/app":         "index.docker.io",
+		"postgres@sha256:" + strings.Repeat("a", 64): "index.docker.io",
+		"localhost/app":          "localhost",
+		"localhost:5000/slipway": "localhost:5000",
+		"mcr.microsoft.com/playwright@sha256:" + strings.Repeat("b", 64): "mcr.microsoft.com",
+	} {
+		if got := RegistryOf(ref); got != want {
+			t.Errorf("RegistryOf(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

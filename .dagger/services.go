@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"dagger/slipway/internal/dagger"
+
+	"github.com/slipway-ci/slipway/pipeline/flow"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
+)
+
+// probeEvery is how often a service's health check runs while it starts.
+const probeEvery = time.Second
+
+// runner returns the container an exec's command runs in: the suite's
+// pinned runner, a stage of the Dockerfile (built once per run), or the
+// image under test.
+func (e *engine) runner(t flow.Target, r flow.Runner) (*dagger.Container, error) {
+	switch {
+	case r.Ref != "":
+		return e.pull(r.Ref), nil
+	case r.Stage != "":
+		return e.stage(r.Stage)
+	}
+	return e.image(t), nil
+}
+
+// stage builds a stage of the run's Dockerfile once per run: every cell
+// that runs in it shares the one container (and so the one build).
+func (e *engine) stage(target string) (*dagger.Container, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ctr, ok := e.stages[target]; ok {
+		return ctr, nil
+	}
+	cfg := *e.cfg
+	cfg.Build.Target = target
+	ctr, err := e.m.image(&cfg, cfg.Build.Platforms[0], nil)
+	if err != nil {
+		return nil, err
+	}
+	if e.stages == nil {
+		e.stages = map[string]*dagger.Container{}
+	}
+	e.stages[target] = ctr
+	return ctr, nil
+}
+
+// pull returns a pinned image, with the module's registry credentials
+// where it lives in the config's registry.
+func (e *engine) pull(ref string) *dagger.Container {
+	ctr := dag.Container()
+	if e.m.RegistryPassword != nil && runplan.RegistryOf(ref) == e.plan.RegistryHost() {
+		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	}
+	return ctr.From(ref)
+}
+
+// start starts one service of an exec, bound to the services before it
+// (started, in order: the app reaches its database), and waits until it
+// is healthy: its ports accept connections (the engine's own check), then
+// its HTTP path answers 2xx or its exec probe exits 0 (flow.WaitHealthy),
+// all within its timeout. One that does not is a *flow.UnhealthyError,
+// stopped, with what its command prints when run again (serviceLog).
+func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Service, started []*dagger.Service) (*dagger.Service, error) {
+	var ctr *dagger.Container
+	if s.Image.Role == flow.Sidecar {
+		ctr = e.pull(s.Image.Ref)
+	} else {
+		ctr = e.image(s.Image)
+	}
+	for i, b := range before {
+		ctr = ctr.WithServiceBinding(b.Name, started[i])
+	}
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		ctr = ctr.WithEnvVariable(k, v)
+	}
+	for _, p := range s.Ports {
+		ctr = ctr.WithExposedPort(p)
+	}
+	svc := ctr.AsService(dagger.ContainerAsServiceOpts{Args: s.Args, UseEntrypoint: true})
+	sctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	unhealthy := func(err error) error {
+		_, _ = svc.Stop(context.WithoutCancel(ctx), dagger.ServiceStopOpts{Kill: true})
+		var ue *flow.UnhealthyError
+		if errors.As(err, &ue) {
+			if out := serviceLog(ctx, ctr, s); out != "" {
+				ue.Log = strings.TrimSpace(ue.Log + "\n" + out)
+			}
+		}
+		return err
+	}
+	if _, err := svc.Start(sctx); err != nil {
+		err = execError(err)
+		return nil, unhealthy(&flow.UnhealthyError{Service: s.Name, Err: fmt.Errorf("starting it: %w", err), Log: err.Error()})
+	}
+	var probe flow.Probe
+	switch {
+	case s.HTTP != "":
+		url, err := svc.Endpoint(sctx, dagger.ServiceEndpointOpts{Port: s.HTTPPort, Scheme: "http"})
+		if err != nil {
+			return nil, unhealthy(&flow.UnhealthyError{Service: s.Name, Err: fmt.Errorf("its endpoint: %w", err)})
+		}
+		probe = flow.HTTPProbe(&http.Client{Timeout: 5 * time.Second}, strings.TrimSuffix(url, "/")+s.HTTP)
+	case len(s.Exec) > 0:
+		var n atomic.Int64
+		probe = func(ctx context.Context) (string, error) {
+			// Each probe is a new exec (SLIPWAY_PROBE), never a cached one.
+			ran := ctr.WithServiceBinding(s.Name, svc).
+				WithEnvVariable("SLIPWAY_PROBE", strconv.FormatInt(n.Add(1), 10)).
+				WithExec(s.Exec, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+			code, err := ran.ExitCode(ctx)
+			if err != nil {
+				return "", execError(err)
+			}
+			out, _ := ran.CombinedOutput(ctx)
+			if code != 0 {
+				return out, fmt.Errorf("%s: exit %d", strings.Join(s.Exec, " "), code)
+			}
+			return out, nil
+		}
+	default:
+		return svc, nil
+	}
+	if err := flow.WaitHealthy(sctx, s, probeEvery, probe); err != nil {
+		return nil, unhealthy(err)
+	}
+	return svc, nil
+}
+
+// serviceLogWindow bounds serviceLog's run of a service's command.
+const serviceLogWindow = 15 * time.Second
+
+// serviceLog runs an unhealthy service's command once more as a plain
+// exec, for at most serviceLogWindow, to show what it printed: Dagger
+// v0.21.8 has no API for a service's output. A command that exits (a crash
+// at start) shows its log; one still running by then shows nothing.
+func serviceLog(ctx context.Context, ctr *dagger.Container, s flow.Service) string {
+	args := s.Args
+	if args == nil {
+		args, _ = ctr.DefaultArgs(ctx)
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceLogWindow)
+	defer cancel()
+	ran := ctr.WithEnvVariable("SLIPWAY_SERVICE_LOG", "1").
+		WithExec(args, dagger.ContainerWithExecOpts{UseEntrypoint: true, Expect: dagger.ReturnTypeAny})
+	code, err := ran.ExitCode(wctx)
+	if err != nil {
+		return ""
+	}
+	out, err := ran.CombinedOutput(wctx)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s\n(the service's command, run again to read its output: exit %d)", strings.TrimSpace(out), code)
+}
+
+// withServices starts an exec's services in order, each reaching the ones
+// before it, and binds them all to ctr by name; stop stops the ones
+// started.
+func (e *engine) withServices(ctx context.Context, ctr *dagger.Container, services []flow.Service) (_ *dagger.Container, stop func(), err error) {
+	var started []*dagger.Service
+	stop = func() {
+		for _, svc := range started {
+			_, _ = svc.Stop(context.WithoutCancel(ctx))
+		}
+	}
+	for i, s := range services {
+		svc, err := e.start(ctx, s, services[:i], started)
+		if err != nil {
+			stop()
+			return nil, func() {}, err
+		}
+		started = append(started, svc)
+		ctr = ctr.WithServiceBinding(s.Name, svc)
+	}
+	return ctr, stop, nil
+}

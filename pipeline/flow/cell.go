@@ -1,0 +1,180 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/report"
+)
+
+// Exec is one attempt of one cell, as the engine must run it.
+type Exec struct {
+	// Argv is the command: the suite's exec form, or sh -c for its shell form.
+	Argv []string
+	// Env is sorted KEY=VALUE pairs; it always carries SLIPWAY_CELL and
+	// SLIPWAY_ATTEMPT, so that a retry is a new exec and not a cached one.
+	Env []string
+	// Workdir is "" for the image's own.
+	Workdir string
+	// MountSource is where the repository's sources go, "" for nowhere.
+	MountSource string
+	// Reports are the JUnit files to read back after the command.
+	Reports []string
+	// Runner is the container the command runs in; zero: the target.
+	Runner Runner
+	// Services are started before the command, bound to it by name, and
+	// stopped after it.
+	Services []Service
+	// Window, when not zero, is how long the command may run: one still
+	// running then is stopped, and its result says Running (the smoke
+	// check of a server). Zero: the command runs to its end.
+	Window time.Duration
+}
+
+// ExecResult is what the engine saw. A non-zero exit code is a result, not
+// an error.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+	// Files holds the contents of the Reports that exist.
+	Files map[string]string
+	// Running is true when the command was still running at the end of
+	// the exec's Window (and was stopped): not a failure.
+	Running bool
+}
+
+// ExecFor returns how the engine runs attempt of cell c.
+func ExecFor(c matrix.Cell, attempt int) Exec {
+	argv := c.Run.Args
+	if c.Run.Shell != "" {
+		argv = []string{"sh", "-c", c.Run.Shell}
+	}
+	env := append(c.EnvList(), "SLIPWAY_ATTEMPT="+strconv.Itoa(attempt), "SLIPWAY_CELL="+c.ID)
+	slices.Sort(env)
+	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports)}
+}
+
+// Outcome turns what the engine saw into the matrix's Outcome: the JUnit
+// cases of every report file. A declared report that is missing is noted in
+// the log (a cell that ran no test cannot pass the gate on its own); one that
+// is not JUnit is an error, since nobody can tell what it held.
+func Outcome(x Exec, r ExecResult) (matrix.Outcome, error) {
+	out := matrix.Outcome{ExitCode: r.ExitCode, Log: r.Output}
+	if r.Running {
+		out.ExitCode = 0
+		out.Log += fmt.Sprintf("\nslipway smoke: still running after %s", x.Window)
+	}
+	for _, p := range x.Reports {
+		body, ok := r.Files[p]
+		if !ok {
+			out.Log += fmt.Sprintf("\nslipway: report %s was not written", p)
+			continue
+		}
+		cases, err := report.ParseJUnit(strings.NewReader(body))
+		if err != nil {
+			return out, fmt.Errorf("report %s: %w", p, err)
+		}
+		out.Cases = append(out.Cases, cases...)
+	}
+	return out, nil
+}
+
+// Builder is an Engine that can build the run's images before any cell
+// runs (an optional capability): the build is then timed and reported
+// once, a cell's time is its own, and an image (any platform of it) that
+// does not build fails the run before anything is published.
+type Builder interface {
+	// Build builds what r asks for, the image for every platform, and
+	// says how.
+	Build(ctx context.Context, r BuildRequest) (*report.Build, error)
+}
+
+// BuildRequest is what a run builds before its cells.
+type BuildRequest struct {
+	// Image is true when the target is the image built in this run.
+	Image bool
+	// Stages are the Dockerfile stages the cells' runners run in, each
+	// built once, in the order the cells first name them.
+	Stages []string
+}
+
+// Images is how many images r builds.
+func (r BuildRequest) Images() int {
+	n := len(r.Stages)
+	if r.Image {
+		n++
+	}
+	return n
+}
+
+// runnerStages lists the Dockerfile stages cells run in, each once.
+func runnerStages(cells []matrix.Cell) []string {
+	var out []string
+	for _, c := range cells {
+		if st := c.Runner.Build.Target; st != "" && !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// Test runs cells on target through eng and returns the report. It never
+// fails on test failures: they are in the report. When eng is a Builder,
+// the image built in this run (when it is the target) and the runner
+// stages the cells need are built first, once; a build that fails makes
+// every cell an error (never a test result) that says so.
+func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
+	var built *report.Build
+	var buildErr error
+	req := BuildRequest{Image: t.Ref == "", Stages: runnerStages(cells)}
+	if b, ok := eng.(Builder); ok && req.Images() > 0 {
+		var err error
+		if built, err = b.Build(ctx, req); err != nil {
+			built, buildErr = nil, fmt.Errorf("building the image: %w", err)
+		}
+	}
+	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
+		if buildErr != nil {
+			return matrix.Outcome{}, buildErr
+		}
+		x, note, err := execOf(ctx, eng, t, c, attempt)
+		if err != nil {
+			return matrix.Outcome{}, err
+		}
+		r, err := eng.Exec(ctx, t, x)
+		if err != nil {
+			return unhealthyOutcome(err), err
+		}
+		if note != "" {
+			r.Output = note + "\n" + r.Output
+		}
+		return Outcome(x, r)
+	})
+	rep := meta
+	rep.Version = report.Version
+	rep.Cells = results
+	rep.Build = built
+	if rep.Image == "" {
+		rep.Image = t.Ref
+	}
+	return &rep
+}
+
+// execOf returns the exec of attempt of cell c on target t, and a note for
+// its log: a suite's command, or the smoke check of the image's own.
+func execOf(ctx context.Context, eng Engine, t Target, c matrix.Cell, attempt int) (Exec, string, error) {
+	if c.Smoke == 0 {
+		return ExecIn(c, t, attempt), "", nil
+	}
+	img, err := eng.Inspect(ctx, t)
+	if err != nil {
+		return Exec{}, "", fmt.Errorf("reading the image's config: %w", err)
+	}
+	x, err := SmokeExec(c, attempt, img)
+	return x, smokeNote(img, c.Smoke), err
+}

@@ -1,0 +1,173 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/matrix"
+)
+
+// Sidecar is the Role of a pinned service image: the same in candidate and
+// baseline cells.
+const Sidecar = "sidecar"
+
+// Runner is the container an exec's command runs in. The zero Runner is
+// the image under test.
+type Runner struct {
+	// Ref is an image pinned by digest.
+	Ref string
+	// Stage is a stage of the run's Dockerfile, built once per run.
+	Stage string
+}
+
+// IsZero reports whether r is the image under test.
+func (r Runner) IsZero() bool { return r.Ref == "" && r.Stage == "" }
+
+// Service is a container the engine starts before an exec's command, binds
+// to it under Name, waits for, and stops after it. An exec's services
+// start in order, each bound to the ones before it.
+type Service struct {
+	// Name is the host name the command reaches it by.
+	Name string
+	// Image is what runs: the exec's own target (the image under test,
+	// candidate or baseline), or a Target with Role Sidecar and a pinned Ref.
+	Image Target
+	// Ports are exposed; the engine waits until each accepts connections.
+	Ports []int
+	// Env is sorted KEY=VALUE pairs. It carries the cell's SLIPWAY_CELL
+	// and SLIPWAY_ATTEMPT, so that each cell's attempt gets its own instance
+	// (the engine shares one instance between identical services).
+	Env []string
+	// Args replace the image's command; nil keeps it. The entrypoint stays.
+	Args []string
+	// HTTP, when set, is a path that must answer 2xx to GET on HTTPPort.
+	HTTP     string
+	HTTPPort int
+	// Exec, when set, is a command run in a container of the service's
+	// image, with the service bound under Name, until it exits 0.
+	Exec []string
+	// Timeout bounds the wait until it is healthy.
+	Timeout time.Duration
+}
+
+// ExecIn returns how the engine runs attempt of cell c against target t:
+// ExecFor, in the suite's runner, with its services. A service of the
+// image under test is t itself, so candidate and baseline execs differ in
+// that image only.
+func ExecIn(c matrix.Cell, t Target, attempt int) Exec {
+	x := ExecFor(c, attempt)
+	x.Runner = Runner{Ref: c.Runner.Ref, Stage: c.Runner.Build.Target}
+	for _, s := range c.Services {
+		svc := Service{
+			Name:    s.Name,
+			Image:   Target{Role: Sidecar, Ref: s.Ref},
+			Ports:   slices.Clone(s.Ports),
+			Args:    slices.Clone(s.Args),
+			HTTP:    s.Health.HTTP,
+			Exec:    slices.Clone(s.Health.Exec),
+			Timeout: s.Timeout.Std(),
+		}
+		if s.Image == config.AppImage {
+			svc.Image = t
+		}
+		if svc.HTTP != "" {
+			svc.HTTPPort = s.Health.Port
+			if svc.HTTPPort == 0 && len(s.Ports) > 0 {
+				svc.HTTPPort = s.Ports[0] // Validate requires one of the two
+			}
+		}
+		if svc.Timeout == 0 {
+			svc.Timeout = config.DefaultServiceTimeout
+		}
+		env := map[string]string{}
+		maps.Copy(env, s.Env)
+		env["SLIPWAY_CELL"], env["SLIPWAY_ATTEMPT"] = c.ID, strconv.Itoa(attempt)
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			svc.Env = append(svc.Env, k+"="+env[k])
+		}
+		x.Services = append(x.Services, svc)
+	}
+	return x
+}
+
+// UnhealthyError is a service that did not become healthy: the cell is an
+// error (the engine's or the service's), never a test result.
+type UnhealthyError struct {
+	// Service is the service's name.
+	Service string
+	// Err is why: the engine's error, or the last failed probe.
+	Err error
+	// Log is the service's output as far as the engine could read it, and
+	// what the last probe saw.
+	Log string
+}
+
+func (e *UnhealthyError) Error() string {
+	return fmt.Sprintf("service %s never became healthy: %v", e.Service, e.Err)
+}
+
+func (e *UnhealthyError) Unwrap() error { return e.Err }
+
+// Probe checks once whether a service is ready. Its string is what it saw
+// (a response, a command's output), kept for the log when it never is.
+type Probe func(ctx context.Context) (string, error)
+
+// WaitHealthy probes s every interval until a probe passes, and returns an
+// *UnhealthyError when none has by s.Timeout (or ctx ends first).
+func WaitHealthy(ctx context.Context, s Service, every time.Duration, probe Probe) error {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var seen string
+	var err error
+	for n := 1; ; n++ {
+		if seen, err = probe(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return &UnhealthyError{Service: s.Name, Err: fmt.Errorf("after %d checks in %s: %w", n, s.Timeout, err), Log: seen}
+		case <-tick.C:
+		}
+	}
+}
+
+// HTTPProbe is the probe of an HTTP health check: GET url answers 2xx.
+func HTTPProbe(client *http.Client, url string) Probe {
+	return func(ctx context.Context) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("GET %s: %w", url, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		seen := fmt.Sprintf("GET %s: %s\n%s", url, resp.Status, strings.TrimSpace(string(body)))
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return seen, fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return seen, nil
+	}
+}
+
+// unhealthyOutcome keeps an unhealthy service's log in the cell's log tail.
+func unhealthyOutcome(err error) matrix.Outcome {
+	var ue *UnhealthyError
+	if errors.As(err, &ue) && ue.Log != "" {
+		return matrix.Outcome{Log: fmt.Sprintf("slipway: service %s:\n%s", ue.Service, ue.Log)}
+	}
+	return matrix.Outcome{}
+}

@@ -1,0 +1,145 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// GroupResult is what PromoteAll did.
+type GroupResult struct {
+	// Results has one entry per request, in order: what it did, or (when
+	// the group was refused before any write) what it would have done;
+	// nil for a request never reached.
+	Results []*PromoteResult `json:"results"`
+	// Undone are the floating tags moved back because a later image of
+	// the group failed, one line each.
+	Undone []string `json:"undone,omitempty"`
+}
+
+// beforeGroupMember, when set (tests), runs before PromoteAll promotes
+// request i, after the group's plan passed.
+var beforeGroupMember func(i int)
+
+// PromoteAll promotes the images of one run together, so that their
+// floating tags move for all of them or for none.
+//
+//  1. Every request is planned first (a dry run): an immutable tag that
+//     holds another image, or a floating tag no longer at the baseline
+//     that was tested, refuses the whole group before anything is written.
+//  2. The images are promoted in order (Promote: copy, immutable tags,
+//     record, then the floating tags, each a compare-and-swap).
+//  3. When one fails, the floating tags the earlier ones moved go back to
+//     their baselines, only where they still point at what this group
+//     wrote: by Rollback (a rollback record) where the promotion history
+//     holds the baseline, else by rewriting (or, with no baseline, deleting)
+//     the tag. Each is reported in Undone and in its image's result.
+//
+// Immutable tags and records already written stay: they name this run's
+// images, and a re-run promotes the same images again.
+func (c *Client) PromoteAll(ctx context.Context, reqs []PromoteRequest) (*GroupResult, error) {
+	if len(reqs) == 0 {
+		return nil, fmt.Errorf("%w: no image to promote", ErrInvalidRequest)
+	}
+	out := &GroupResult{Results: make([]*PromoteResult, len(reqs))}
+	for i, req := range reqs {
+		req.DryRun = true
+		res, err := c.Promote(ctx, req)
+		out.Results[i] = res
+		if err != nil {
+			return out, fmt.Errorf("image %d of %d (%s): nothing was promoted: %w", i+1, len(reqs), req.To, err)
+		}
+	}
+	if reqs[0].DryRun {
+		return out, nil
+	}
+	clear(out.Results)
+	for i, req := range reqs {
+		if beforeGroupMember != nil {
+			beforeGroupMember(i)
+		}
+		res, err := c.Promote(ctx, req)
+		out.Results[i] = res
+		if err == nil {
+			continue
+		}
+		err = fmt.Errorf("image %d of %d (%s): %w", i+1, len(reqs), req.To, err)
+		why := fmt.Sprintf("all or nothing: %s was not promoted", req.To)
+		for j := range slices.Backward(out.Results[:i]) {
+			lines, uerr := c.undoFloating(ctx, reqs[j], out.Results[j], why)
+			out.Undone = append(out.Undone, lines...)
+			err = errors.Join(err, uerr)
+		}
+		return out, err
+	}
+	return out, nil
+}
+
+// undoFloating moves back the floating tags res moved for req.
+func (c *Client) undoFloating(ctx context.Context, req PromoteRequest, res *PromoteResult, why string) ([]string, error) {
+	exp, err := ParseExpect(req.Expect)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var lines []string
+	var errs []error
+	for _, tr := range res.Tags {
+		if tr.Kind != KindFloating || tr.Action != Moved {
+			continue
+		}
+		tag := req.To.Tag(tr.Tag)
+		err := c.undoTag(ctx, req, tr.Tag, tr.To, exp, why)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("moving %s back to %s failed, it points at %s: %w", tag, exp, tr.To, err))
+			continue
+		}
+		setTag(res, tr.Tag, KindFloating, TagResult{Tag: tr.Tag, Kind: KindFloating, Action: RolledBack, From: tr.To, To: exp.String()})
+		lines = append(lines, fmt.Sprintf("%s rolled back %s -> %s (%s)", tag, tr.To, exp, why))
+	}
+	return lines, errors.Join(errs...)
+}
+
+// undoTag moves one floating tag back from cand to exp, if it still
+// points at cand.
+func (c *Client) undoTag(ctx context.Context, req PromoteRequest, tag, cand string, exp Expectation, why string) error {
+	s, err := c.session(ctx)
+	if err != nil {
+		return err
+	}
+	ref := req.To.Tag(tag)
+	cur, ok, err := s.lookup(ref)
+	switch {
+	case err != nil:
+		return err
+	case !ok || cur.DigestStr() != cand:
+		// Moved since by someone else: theirs stays.
+		return &BaselineMovedError{Tag: ref.String(), From: cand, Current: digestOrNone(cur, ok)}
+	case exp.None:
+		// Not every registry deletes a tag alone (distribution 2.8 does
+		// not): the error then says the tag stays.
+		if err := s.pusher.Delete(ctx, ref); err != nil {
+			return fmt.Errorf("deleting the tag (it did not exist before): %w", err)
+		}
+		return nil
+	}
+	// The move back is recorded just after the promotion it undoes, so
+	// that the history orders the two.
+	_, err = c.Rollback(ctx, RollbackRequest{
+		Repo: req.To, Tag: tag, To: exp.Digest.String(), Reason: why,
+		RunID: req.Record.RunID, Time: req.Record.Time.Add(time.Millisecond),
+	})
+	if !errors.Is(err, ErrNoRollbackTarget) {
+		return err
+	}
+	// The history does not hold the baseline (it was not promoted by
+	// Slipway): point the tag back without a record.
+	base, err := s.get(req.To.Digest(exp.Digest.String()))
+	if err != nil {
+		return err
+	}
+	return s.put(ref, base)
+}
