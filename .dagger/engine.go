@@ -63,10 +63,7 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 // through the RegistryService option (DESIGN.md §9). The registry image is
 // the config's ephemeral.image, by default runplan.DefaultEphemeralImage.
 func (m *Slipway) ephemeralRegistry(ctx context.Context, cfg *config.Config) (*dagger.Service, string, error) {
-	image := cfg.Ephemeral.Image
-	if image == "" {
-		image = runplan.DefaultEphemeralImage
-	}
+	image := runplan.EphemeralImage(cfg.Ephemeral.Image)
 	project, err := m.project(ctx, cfg)
 	if err != nil {
 		return nil, "", err
@@ -152,7 +149,7 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 		}
 		jobs = append(jobs, job{"the runner stage " + st, ctr})
 	}
-	took := make([]time.Duration, len(jobs))
+	took := make([]report.Duration, len(jobs))
 	errs := make([]error, len(jobs))
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -162,7 +159,7 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 			if _, err := j.ctr.Sync(ctx); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", j.what, execError(err))
 			}
-			took[i] = time.Since(t)
+			took[i] = report.Duration(time.Since(t))
 		})
 	}
 	wg.Wait()
@@ -175,15 +172,7 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 		for _, j := range jobs[1:len(platforms)] {
 			e.variants = append(e.variants, j.ctr)
 		}
-		if len(platforms) > 1 {
-			for i, p := range platforms {
-				status := report.PlatformBuiltOnly
-				if i == 0 {
-					status = report.PlatformTested
-				}
-				b.Platforms = append(b.Platforms, report.PlatformBuild{Platform: p, Status: status, Duration: report.Duration(took[i])})
-			}
-		}
+		b.Platforms = report.PlatformsBuilt(platforms, took[:len(platforms)])
 	}
 	return b, nil
 }

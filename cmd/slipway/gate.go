@@ -42,22 +42,8 @@ func runGate(ctx context.Context, e *env, args []string) error {
 	configPath := fs.String("config", "", "slipway.yaml to take the gate settings from (default: none, flags and defaults only)")
 	format := fs.String("format", "md", "output: md (for $GITHUB_STEP_SUMMARY), json or junit")
 
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageErr(err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if cur == nil {
-			return usageErr(fmt.Errorf("%q: report files go after --candidate or --baseline", args[0]))
-		}
-		*cur = append(*cur, args[0])
-		args = args[1:]
+	if err := parseWithFiles(fs, args, &cur, "%q: report files go after --candidate or --baseline"); err != nil {
+		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -264,4 +250,28 @@ func (l *listFlag) String() string {
 func (l *listFlag) Set(v string) error {
 	*l.cur = l.dst
 	return l.dst.Set(v)
+}
+
+// parseWithFiles parses args with fs, where plain arguments (files) may
+// follow a flag that takes a list: each goes to the list *cur the last such
+// flag set. A file before any such flag is a usage error, misplaced (a
+// format with one %q for the file) saying where files go.
+func parseWithFiles(fs *flag.FlagSet, args []string, cur **stringsFlag, misplaced string) error {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageErr(err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return nil
+		}
+		if *cur == nil {
+			return usageErr(fmt.Errorf(misplaced, args[0]))
+		}
+		**cur = append(**cur, args[0])
+		args = args[1:]
+	}
 }

@@ -78,18 +78,24 @@ func runPromote(ctx context.Context, e *env, args []string) error {
 	res, err := c.Promote(ctx, a.req)
 	if res != nil {
 		// What happened, even when it failed part way.
-		if a.format == "json" {
-			if werr := writeJSON(e, res); werr != nil && err == nil {
-				err = werr
-			}
-		} else {
-			for _, l := range res.Lines() {
-				fmt.Fprintln(e.stdout, l)
-			}
+		if werr := writeResult(e, a.format, res); werr != nil && err == nil {
+			err = werr
 		}
 	}
 	if err != nil {
 		return registryErr(err)
+	}
+	return nil
+}
+
+// writeResult prints what a registry operation did: as JSON, or one line
+// per thing.
+func writeResult(e *env, format string, res interface{ Lines() []string }) error {
+	if format == "json" {
+		return writeJSON(e, res)
+	}
+	for _, l := range res.Lines() {
+		fmt.Fprintln(e.stdout, l)
 	}
 	return nil
 }

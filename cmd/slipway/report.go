@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -36,22 +35,8 @@ func runReport(_ context.Context, e *env, args []string) error {
 	revision := fs.String("revision", "", "the commit the image was built from (40 or 64 hex characters)")
 	runID := fs.String("run-id", "", "the CI run that tested it")
 	shard := fs.String("shard", "", "i/n when this report holds shard i of n (the gate then wants every shard)")
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageErr(err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if cur == nil {
-			return usageErr(fmt.Errorf("%q: JUnit files go after --cell NAME", args[0]))
-		}
-		*cur = append(*cur, args[0])
-		args = args[1:]
+	if err := parseWithFiles(fs, args, &cur, "%q: JUnit files go after --cell NAME"); err != nil {
+		return err
 	}
 	if len(cells) == 0 {
 		return usageErr(errors.New("no --cell: name a cell and its JUnit files"))

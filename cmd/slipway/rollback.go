@@ -89,14 +89,8 @@ func runRollback(ctx context.Context, e *env, args []string) error {
 	res, err := c.Rollback(ctx, a.req)
 	if res != nil && (err == nil || res.Promotion != nil) {
 		// What happened, even when the move failed part way.
-		if a.format == "json" {
-			if werr := writeJSON(e, res); werr != nil && err == nil {
-				err = werr
-			}
-		} else {
-			for _, l := range res.Lines() {
-				fmt.Fprintln(e.stdout, l)
-			}
+		if werr := writeResult(e, a.format, res); werr != nil && err == nil {
+			err = werr
 		}
 	}
 	if err != nil {

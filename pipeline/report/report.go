@@ -252,6 +252,22 @@ type PlatformBuild struct {
 	Duration Duration `json:"duration"`
 }
 
+// PlatformsBuilt is the per-platform part of a Build, from the platforms
+// built (in the config's order) and how long each took: the cells ran on
+// the first, the others were built only. Nil for a single platform, which
+// needs no table.
+func PlatformsBuilt(platforms []string, took []Duration) []PlatformBuild {
+	if len(platforms) < 2 {
+		return nil
+	}
+	out := make([]PlatformBuild, len(platforms))
+	for i, p := range platforms {
+		out[i] = PlatformBuild{Platform: p, Status: PlatformBuiltOnly, Duration: took[i]}
+	}
+	out[0].Status = PlatformTested
+	return out
+}
+
 // Counts are the totals of a report.
 type Counts struct {
 	Cells                                       int

@@ -284,3 +284,15 @@ func TestMarkdownPlatforms(t *testing.T) {
 		}
 	}
 }
+
+func TestPlatformsBuilt(t *testing.T) {
+	t.Parallel()
+	if got := PlatformsBuilt([]string{"linux/amd64"}, []Duration{1}); got != nil {
+		t.Errorf("one platform: %+v, want no table", got)
+	}
+	got := PlatformsBuilt([]string{"linux/amd64", "linux/arm64"}, []Duration{1, 2})
+	want := []PlatformBuild{{"linux/amd64", PlatformTested, 1}, {"linux/arm64", PlatformBuiltOnly, 2}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PlatformsBuilt = %+v, want %+v", got, want)
+	}
+}

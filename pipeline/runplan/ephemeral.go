@@ -17,6 +17,15 @@ import (
 // 2.8.3, pinned by digest.
 const DefaultEphemeralImage = "docker.io/library/registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
 
+// EphemeralImage is the registry image of the ephemeral registry: the
+// config's ephemeral.image, else DefaultEphemeralImage.
+func EphemeralImage(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return DefaultEphemeralImage
+}
+
 // ForUser rewrites the ephemeral registry's service endpoint in text (a
 // report, an action line) to localhost:5000, the address users, verify and
 // prune know it by. With no endpoint, text is returned as it is.

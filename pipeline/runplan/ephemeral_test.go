@@ -114,3 +114,14 @@ func FuzzProjectOf(f *testing.F) {
 		}
 	})
 }
+
+func TestEphemeralImage(t *testing.T) {
+	t.Parallel()
+	const mirror = "mirror.local/registry@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
+	if got := EphemeralImage(""); got != DefaultEphemeralImage {
+		t.Errorf("EphemeralImage(\"\") = %q, want the default", got)
+	}
+	if got := EphemeralImage(mirror); got != mirror {
+		t.Errorf("EphemeralImage(mirror) = %q", got)
+	}
+}
