@@ -101,19 +101,38 @@ func (m *Slipway) project(ctx context.Context, cfg *config.Config) (runplan.Proj
 	return runplan.ProjectOf(cfg.Ephemeral.Project, m.SourceURL, gitConfig), nil
 }
 
-// image returns the container of a target.
-func (e *engine) image(t flow.Target) *dagger.Container {
+// image returns the container of a target: the candidate built in this
+// run (the variant of the target's platform, as Build built it), or a
+// digest-pinned ref for the target's platform (an index's variant).
+func (e *engine) image(t flow.Target) (*dagger.Container, error) {
 	if t.Ref == "" {
-		return e.candidate
+		return e.variant(t.Platform)
 	}
 	ctr := dag.Container()
+	if t.Platform != "" {
+		ctr = dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(t.Platform)})
+	}
 	if runplan.IsEphemeral(t.Ref) {
-		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry})
+		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry}), nil
 	}
 	if e.m.RegistryPassword != nil {
 		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
 	}
-	return ctr.From(t.Ref)
+	return ctr.From(t.Ref), nil
+}
+
+// variant is the candidate's image for platform ("" for the first).
+func (e *engine) variant(platform string) (*dagger.Container, error) {
+	i := runplan.PlatformIndex(e.cfg.Build.Platforms, platform)
+	switch {
+	case i == 0:
+		return e.candidate, nil
+	case i < 0 || !e.fromSource:
+		return nil, fmt.Errorf("no %s image to test: the image under test was not built for it (build.platforms: %s)", platform, strings.Join(e.cfg.Build.Platforms, ", "))
+	case i <= len(e.variants):
+		return e.variants[i-1], nil
+	}
+	return e.m.image(e.cfg, platform, nil)
 }
 
 // Build builds, before any cell runs (flow.Builder), what r asks for: the
@@ -181,7 +200,19 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 // under test), with its services started and healthy first. A non-zero
 // exit is a result (Expect any); files the command wrote stay readable
 // after it.
+//
+// On a platform the engine's host cannot run (no emulation), the kernel
+// refuses the binaries ("exec format error"): that is a
+// *flow.EmulationError, which the report notes and the gate leaves out.
 func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
+	res, err := e.exec(ctx, t, x)
+	if t.Platform != "" && flow.IsExecFormatError(err) {
+		err = &flow.EmulationError{Platform: t.Platform, Err: err}
+	}
+	return res, err
+}
+
+func (e *engine) exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
 	ctr, err := e.runner(t, x.Runner)
 	if err != nil {
 		return flow.ExecResult{}, err
@@ -266,9 +297,11 @@ func (e *engine) windowed(ctx context.Context, ctr, ran *dagger.Container, x flo
 // no HEALTHCHECK has a null dockerHealthcheck; reading its args then fails
 // or is empty, and both mean none.
 func (e *engine) Inspect(ctx context.Context, t flow.Target) (flow.ImageConfig, error) {
-	ctr := e.image(t)
 	var img flow.ImageConfig
-	var err error
+	ctr, err := e.image(t)
+	if err != nil {
+		return img, err
+	}
 	if img.Entrypoint, err = ctr.Entrypoint(ctx); err != nil {
 		return img, execError(err)
 	}

@@ -162,6 +162,9 @@ func (m *Slipway) Test(
 	}
 	if container != nil {
 		eng.candidate, eng.fromSource = container, false
+		if ref == "" {
+			plan.OnePlatform() // a container has one platform
+		}
 	}
 	target := flow.Target{Role: flow.Candidate}
 	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}

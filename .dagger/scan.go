@@ -61,8 +61,12 @@ func (e *engine) Scan(ctx context.Context, t flow.Target) ([]byte, error) {
 				dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModePrivate})
 		args = append(args, "--java-db-repository", strings.Join(sc.JavaDBRepositories, ","))
 	}
+	img, err := e.image(t)
+	if err != nil {
+		return nil, err
+	}
 	ran := ctr.
-		WithMountedFile("/scan/image.tar", e.image(t).AsTarball()).
+		WithMountedFile("/scan/image.tar", img.AsTarball()).
 		WithDirectory("/out", dag.Directory()).
 		WithWorkdir("/scan").
 		WithExec(args)

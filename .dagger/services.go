@@ -29,7 +29,7 @@ func (e *engine) runner(t flow.Target, r flow.Runner) (*dagger.Container, error)
 	case r.Stage != "":
 		return e.stage(r.Stage)
 	}
-	return e.image(t), nil
+	return e.image(t)
 }
 
 // stage builds a stage of the run's Dockerfile once per run: every cell
@@ -70,11 +70,12 @@ func (e *engine) pull(ref string) *dagger.Container {
 // all within its timeout. One that does not is a *flow.UnhealthyError,
 // stopped, with what its command prints when run again (serviceLog).
 func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Service, started []*dagger.Service) (*dagger.Service, error) {
-	var ctr *dagger.Container
-	if s.Image.Role == flow.Sidecar {
-		ctr = e.pull(s.Image.Ref)
-	} else {
-		ctr = e.image(s.Image)
+	ctr := e.pull(s.Image.Ref)
+	if s.Image.Role != flow.Sidecar {
+		var err error
+		if ctr, err = e.image(s.Image); err != nil {
+			return nil, err
+		}
 	}
 	for i, b := range before {
 		ctr = ctr.WithServiceBinding(b.Name, started[i])

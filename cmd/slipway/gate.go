@@ -112,6 +112,7 @@ func runGate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	report.AlignNotRun(cand, base)
 	d := gate.Decide(cfg, cand, base)
 	if scans != nil {
 		d = gate.MergeScans(d, *scans)

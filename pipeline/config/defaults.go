@@ -35,8 +35,9 @@ func Default() Config {
 			JavaDBRepositories: DefaultJavaDBRepositories(),
 		},
 		Smoke: Smoke{
-			Mode:     SmokeAuto,
-			Duration: Duration(DefaultSmokeDuration),
+			Mode:      SmokeAuto,
+			Duration:  Duration(DefaultSmokeDuration),
+			Platforms: PlatformsFirst,
 		},
 		Tags: Tags{
 			Immutable: []string{"sha-{sha7}", "pr-{pr}-{sha7}", "{branch}-{sha7}"},

@@ -112,6 +112,11 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`line 2: smoke.duration: 500ms is out of range (1s to 10m0s)`}},
 		{"smoke too long", "smoke:\n  duration: 1d\n",
 			[]string{`line 2: smoke.duration: 24h0m0s is out of range (1s to 10m0s)`}},
+		{"platforms values", "smoke: {platforms: every}\ntest:\n  suites:\n    - name: unit\n      run: [go]\n      platforms: arm64\n",
+			[]string{
+				`line 1: smoke.platforms: "every" is not a platforms value (first: the first of build.platforms, or all: every platform built)`,
+				`line 6: test.suites[0].platforms: "arm64" is not a platforms value (first: the first of build.platforms, or all: every platform built)`,
+			}},
 		{"a suite named smoke beside the smoke check", "smoke: {mode: always}\ntest:\n  suites:\n    - {name: unit, run: [go]}\n    - name: smoke\n      run: [sh]\n",
 			[]string{`line 5: test.suites[1].name: "smoke" is the smoke check's cell: rename the suite or set smoke.mode: off`}},
 		{"runner without the app", "test:\n  suites:\n    - name: e2e\n      run: [npx, playwright, test]\n      runner: {ref: r@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n",

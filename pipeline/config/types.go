@@ -124,7 +124,23 @@ type Suite struct {
 	// a cache). They start in order, and each reaches the ones before it
 	// (list the database before the app). Default none.
 	Services []Service `yaml:"services" json:"services"`
+	// Platforms is where the suite runs: "first" (default) on the first of
+	// build.platforms; "all" on every platform built too, where the engine
+	// can run it (emulation), as the smoke subset of the other platforms.
+	Platforms string `yaml:"platforms" json:"platforms"`
 }
+
+// Suite platforms.
+const (
+	// PlatformsFirst runs a suite on the first of build.platforms.
+	PlatformsFirst = "first"
+	// PlatformsAll runs a suite on every platform built.
+	PlatformsAll = "all"
+)
+
+// OnAllPlatforms reports whether a suite's (or the smoke check's)
+// platforms value asks for every platform built.
+func OnAllPlatforms(platforms string) bool { return platforms == PlatformsAll }
 
 // Runner is the container a suite's command runs in, when it is not the
 // image under test: a pinned image, or a stage of this repository's
@@ -304,6 +320,10 @@ type Smoke struct {
 	// Duration the image must keep running (or become healthy within).
 	// Default 10s.
 	Duration Duration `yaml:"duration" json:"duration"`
+	// Platforms: "first" (default) smoke-checks the first of
+	// build.platforms; "all" every platform built, where the engine can
+	// run it (emulation).
+	Platforms string `yaml:"platforms" json:"platforms"`
 }
 
 // Smoke modes.

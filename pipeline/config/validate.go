@@ -220,6 +220,7 @@ func (v *validator) suite(suites []Suite, i int, m Matrix) {
 			v.absolute(index(p+".reports", j), r)
 		}
 	}
+	v.platforms(p+".platforms", s.Platforms)
 	v.runner(p+".runner", s.Runner)
 	app := false
 	for j, svc := range s.Services {
@@ -232,6 +233,15 @@ func (v *validator) suite(suites []Suite, i int, m Matrix) {
 	}
 	if !s.Runner.IsZero() && !app {
 		v.add(p+".runner", "a suite with a runner must start the image under test as a service (services: [{name: …, image: %s}]), or it tests nothing of it", AppImage)
+	}
+}
+
+// platforms checks a suite's or the smoke check's platforms value.
+func (v *validator) platforms(p, value string) {
+	switch value {
+	case "", PlatformsFirst, PlatformsAll:
+	default:
+		v.add(p, "%q is not a platforms value (%s: the first of build.platforms, or %s: every platform built)", value, PlatformsFirst, PlatformsAll)
 	}
 }
 
@@ -354,6 +364,7 @@ func (v *validator) smoke(s *Smoke, suites []Suite) {
 	if d := s.Duration.Std(); d < time.Second || d > MaxSmokeDuration {
 		v.add("smoke.duration", "%s is out of range (1s to %s)", d, MaxSmokeDuration)
 	}
+	v.platforms("smoke.platforms", s.Platforms)
 	if !s.Runs(len(suites)) {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway-ci/slipway/pipeline/matrix"
@@ -138,22 +139,30 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 			built, buildErr = nil, fmt.Errorf("building the image: %w", err)
 		}
 	}
+	var mu sync.Mutex
+	unrun := map[string]string{}
 	results := matrix.Run(ctx, cells, opts, func(ctx context.Context, c matrix.Cell, attempt int) (matrix.Outcome, error) {
 		if buildErr != nil {
 			return matrix.Outcome{}, buildErr
 		}
+		t := t
+		t.Platform = c.Platform
 		x, note, err := execOf(ctx, eng, t, c, attempt)
-		if err != nil {
-			return matrix.Outcome{}, err
+		if err == nil {
+			var r ExecResult
+			if r, err = eng.Exec(ctx, t, x); err == nil {
+				if note != "" {
+					r.Output = note + "\n" + r.Output
+				}
+				return Outcome(x, r)
+			}
 		}
-		r, err := eng.Exec(ctx, t, x)
-		if err != nil {
-			return unhealthyOutcome(err), err
+		if ee, ok := errEmulation(err); ok && c.Platform != "" {
+			mu.Lock()
+			unrun[c.ID] = ee.Error()
+			mu.Unlock()
 		}
-		if note != "" {
-			r.Output = note + "\n" + r.Output
-		}
-		return Outcome(x, r)
+		return unhealthyOutcome(err), err
 	})
 	rep := meta
 	rep.Version = report.Version
@@ -162,6 +171,7 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 	if rep.Image == "" {
 		rep.Image = t.Ref
 	}
+	rep.LeaveOut(unrun)
 	return &rep
 }
 

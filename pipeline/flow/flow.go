@@ -38,6 +38,9 @@ type Target struct {
 	// Ref is the image pinned by digest (repo@sha256:…), or "" for the
 	// image built in this run.
 	Ref string
+	// Platform is the platform of the image to run, "" for the first of
+	// build.platforms (a cell's Platform).
+	Platform string
 }
 
 // Engine runs execs on images and publishes the candidate.
@@ -176,6 +179,7 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 		}
 	}
 	_ = g.Wait() // the test and scan functions report, they do not fail
+	report.AlignNotRun(out.Candidate, out.Baseline)
 
 	out.Decision = gate.Decide(p.Gate, out.Candidate, out.Baseline)
 	if o.scanning() {

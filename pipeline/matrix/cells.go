@@ -46,12 +46,42 @@ type Cell struct {
 	// config.Smoke): the image runs its own entrypoint and command, which
 	// must still run (or be healthy) after Smoke, or exit 0 before.
 	Smoke time.Duration
+	// AllPlatforms is the suite's (or smoke check's) platforms: all: see
+	// OnPlatforms.
+	AllPlatforms bool
+	// Platform is the platform of the image under test this cell runs on;
+	// "" for the first of build.platforms.
+	Platform string
 }
 
 // SmokeCell is the smoke check's cell (config.SmokeCell), for a run whose
 // config has s.Runs.
 func SmokeCell(s config.Smoke) Cell {
-	return Cell{ID: config.SmokeCell, Suite: config.SmokeCell, Smoke: s.Duration.Std()}
+	return Cell{ID: config.SmokeCell, Suite: config.SmokeCell, Smoke: s.Duration.Std(), AllPlatforms: config.OnAllPlatforms(s.Platforms)}
+}
+
+// OnPlatforms adds, after each cell that runs on all platforms, a copy
+// for each of the other platforms built (platforms[1:]), with ID
+// "ID@PLATFORM" and Platform set: the smoke subset of the other
+// platforms. The first platform's cells keep their IDs, so a config that
+// adds platforms keeps its baseline's cells.
+func OnPlatforms(cells []Cell, platforms []string) []Cell {
+	if len(platforms) < 2 {
+		return cells
+	}
+	out := make([]Cell, 0, len(cells))
+	for _, c := range cells {
+		out = append(out, c)
+		if !c.AllPlatforms {
+			continue
+		}
+		for _, p := range platforms[1:] {
+			v := c
+			v.ID, v.Platform = c.ID+"@"+p, p
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // EnvList returns the cell's environment as sorted "KEY=VALUE" strings: a
@@ -67,7 +97,7 @@ func (c Cell) EnvList() []string {
 
 // Result returns an empty result for c: its id, suite and axes.
 func (c Cell) Result() report.CellResult {
-	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes), Smoke: c.Smoke > 0}
+	return report.CellResult{ID: c.ID, Suite: c.Suite, Axes: slices.Clone(c.Axes), Smoke: c.Smoke > 0, Platform: c.Platform}
 }
 
 // Cells expands the test section into cells, in a deterministic order: suites
@@ -217,12 +247,13 @@ func matches(entry, vals map[string]string) bool {
 
 func cell(s config.Suite, axes config.Matrix, vals map[string]string) Cell {
 	c := Cell{
-		ID:          config.Expand(s.Name, vals),
-		Suite:       s.Name,
-		Workdir:     s.Workdir,
-		MountSource: s.MountSource,
-		Reports:     slices.Clone(s.Reports),
-		Runner:      s.Runner,
+		ID:           config.Expand(s.Name, vals),
+		Suite:        s.Name,
+		Workdir:      s.Workdir,
+		MountSource:  s.MountSource,
+		Reports:      slices.Clone(s.Reports),
+		Runner:       s.Runner,
+		AllPlatforms: config.OnAllPlatforms(s.Platforms),
 	}
 	for _, svc := range s.Services {
 		svc.Ports = slices.Clone(svc.Ports)

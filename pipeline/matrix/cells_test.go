@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/report"
@@ -231,5 +232,48 @@ func TestCellsServiceOnlyAxis(t *testing.T) {
 	}
 	if got := ids(cells); got != "it-14 it-17" {
 		t.Errorf("cells %s", got)
+	}
+}
+
+func TestOnPlatforms(t *testing.T) {
+	t.Parallel()
+	test := config.Test{
+		Matrix: config.Matrix{{Name: "shard", Values: []string{"1", "2"}}},
+		Suites: []config.Suite{
+			{Name: "unit", Run: config.Command{Shell: "true"}, Platforms: config.PlatformsAll},
+			{Name: "e2e-${shard}", Run: config.Command{Shell: "true"}, Platforms: config.PlatformsFirst},
+			{Name: "api-${shard}", Run: config.Command{Shell: "true"}, Platforms: config.PlatformsAll},
+		},
+	}
+	cells, err := Cells(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smoke := SmokeCell(config.Smoke{Duration: config.Duration(time.Second), Platforms: config.PlatformsAll})
+	cells = append(cells, smoke)
+	for _, tc := range []struct {
+		platforms []string
+		want      string
+	}{
+		{[]string{"linux/amd64"}, "unit e2e-1 e2e-2 api-1 api-2 smoke"},
+		{[]string{"linux/amd64", "linux/arm64"}, "unit unit@linux/arm64 e2e-1 e2e-2 api-1 api-1@linux/arm64 api-2 api-2@linux/arm64 smoke smoke@linux/arm64"},
+		{[]string{"linux/arm64", "linux/amd64", "linux/arm/v7"}, "unit unit@linux/amd64 unit@linux/arm/v7 e2e-1 e2e-2 api-1 api-1@linux/amd64 api-1@linux/arm/v7 api-2 api-2@linux/amd64 api-2@linux/arm/v7 smoke smoke@linux/amd64 smoke@linux/arm/v7"},
+	} {
+		got := OnPlatforms(cells, tc.platforms)
+		if ids(got) != tc.want {
+			t.Errorf("%v:\n got %s\nwant %s", tc.platforms, ids(got), tc.want)
+		}
+		for _, c := range got {
+			first := !strings.Contains(c.ID, "@")
+			if first != (c.Platform == "") || (!first && !strings.HasSuffix(c.ID, "@"+c.Platform)) {
+				t.Errorf("%v: cell %s has platform %q", tc.platforms, c.ID, c.Platform)
+			}
+			if r := c.Result(); r.Platform != c.Platform {
+				t.Errorf("cell %s: result platform %q", c.ID, r.Platform)
+			}
+		}
+	}
+	if got := OnPlatforms(cells, []string{"linux/amd64", "linux/arm64"}); got[1].Smoke != 0 || got[len(got)-1].Smoke != time.Second {
+		t.Errorf("copies keep their cell's smoke window: %+v", got[len(got)-1])
 	}
 }

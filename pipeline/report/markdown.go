@@ -83,8 +83,14 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 			bw.WriteString("| platform | status | build |\n|---|---|---|\n")
 			for _, p := range b.Platforms {
 				what := "✅ tested"
-				if p.Status == PlatformBuiltOnly {
+				switch p.Status {
+				case PlatformSmokeTested:
+					what = fmt.Sprintf("✅ smoke-tested: %d of the cells ran on it", p.Cells)
+				case PlatformBuiltOnly:
 					what = "🔨 built only: no cell ran on it"
+				}
+				if p.Note != "" {
+					what += " (" + p.Note + ")"
 				}
 				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(p.Platform), what, p.Duration.Std().Round(100*time.Millisecond))
 			}

@@ -196,6 +196,9 @@ type CellResult struct {
 	// Smoke marks the smoke check: the image was started with its own
 	// command and seen to run, nothing more.
 	Smoke bool `json:"smoke,omitempty"`
+	// Platform the cell ran on when it is not the first of
+	// build.platforms (a suite with platforms: all).
+	Platform string `json:"platform,omitempty"`
 }
 
 // SmokeOnly reports whether the smoke check is all r tested: it has cells,
@@ -222,6 +225,9 @@ type Report struct {
 	// the cells ran; nil when the image was not built in this run (a ref).
 	Build *Build       `json:"build,omitempty"`
 	Cells []CellResult `json:"cells"`
+	// NotRun are the cells the engine could not run on their platform
+	// (no emulation): reported, not judged.
+	NotRun []NotRunCell `json:"notRun,omitempty"`
 }
 
 // Build is how the image under test was built: once, before every cell, so
@@ -240,6 +246,9 @@ type Build struct {
 const (
 	// PlatformTested: the cells ran on this platform's image.
 	PlatformTested = "tested"
+	// PlatformSmokeTested: the suites with platforms: all (or the smoke
+	// check) ran on this platform's image too.
+	PlatformSmokeTested = "smoke-tested"
 	// PlatformBuiltOnly: built before the gate (so a platform that does not
 	// build fails the run before any write), published, not tested.
 	PlatformBuiltOnly = "built-only"
@@ -250,6 +259,59 @@ type PlatformBuild struct {
 	Platform string   `json:"platform"`
 	Status   string   `json:"status"`
 	Duration Duration `json:"duration"`
+	// Cells that ran on this platform's image, for the platforms after
+	// the first.
+	Cells int `json:"cells,omitempty"`
+	// Note says why cells meant for this platform did not run.
+	Note string `json:"note,omitempty"`
+}
+
+// NotRunCell is a cell that did not run on its platform because the
+// engine cannot run that platform's images: it is neither a result nor a
+// failure, and the gate does not compare it.
+type NotRunCell struct {
+	ID       string `json:"id"`
+	Platform string `json:"platform"`
+	Reason   string `json:"reason"`
+}
+
+// MarkPlatforms sets the status of the build's platforms after the first
+// from the cells that ran on each (smoke-tested, or built-only), and notes
+// the cells that could not.
+func (r *Report) MarkPlatforms() {
+	if r.Build == nil {
+		return
+	}
+	for i := range r.Build.Platforms {
+		p := &r.Build.Platforms[i]
+		if i == 0 {
+			continue
+		}
+		p.Cells, p.Status, p.Note = 0, PlatformBuiltOnly, ""
+		for _, c := range r.Cells {
+			if c.Platform == p.Platform {
+				p.Cells++
+			}
+		}
+		if p.Cells > 0 {
+			p.Status = PlatformSmokeTested
+		}
+		var why string
+		n := 0
+		for _, c := range r.NotRun {
+			if c.Platform == p.Platform {
+				n++
+				why = c.Reason
+			}
+		}
+		if n > 0 {
+			cells := "cells"
+			if n == 1 {
+				cells = "cell"
+			}
+			p.Note = fmt.Sprintf("%d %s not run: %s", n, cells, why)
+		}
+	}
 }
 
 // PlatformsBuilt is the per-platform part of a Build, from the platforms
@@ -379,6 +441,16 @@ func (r *Report) Validate() error {
 			}
 		}
 	}
+	for i, n := range r.NotRun {
+		// Only a cell on a platform after the first can go unrun.
+		if n.Platform == "" || !strings.HasSuffix(n.ID, "@"+n.Platform) {
+			return fmt.Errorf("notRun[%d]: %q is not a cell of platform %q", i, n.ID, n.Platform)
+		}
+		if seen[n.ID] {
+			return fmt.Errorf("notRun[%d]: cell %q is also a result", i, n.ID)
+		}
+		seen[n.ID] = true
+	}
 	return nil
 }
 
@@ -450,6 +522,7 @@ func Merge(reports ...*Report) (*Report, error) {
 			seen[c.ID] = true
 			out.Cells = append(out.Cells, c)
 		}
+		out.NotRun = append(out.NotRun, r.NotRun...)
 	}
 	if len(dup) > 0 {
 		ids := make([]string, 0, len(dup))

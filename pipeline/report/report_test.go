@@ -70,6 +70,8 @@ func TestReadJSONErrors(t *testing.T) {
 		{"case status", `{"version":1,"cells":[{"id":"a","status":"pass","cases":[{"name":"x","status":"passed"}]}]}`, `cases[0]: unknown status "passed"`},
 		{"duration", `{"version":1,"cells":[{"id":"a","status":"pass","duration":12}]}`, "duration must be a string"},
 		{"attempts", `{"version":1,"cells":[{"id":"a","status":"pass","attempts":-1}]}`, "negative attempts"},
+		{"not run on the first platform", `{"version":1,"cells":[],"notRun":[{"id":"unit","platform":"","reason":"x"}]}`, `notRun[0]: "unit" is not a cell of platform ""`},
+		{"not run and a result", `{"version":1,"cells":[{"id":"unit@linux/arm64","status":"fail"}],"notRun":[{"id":"unit@linux/arm64","platform":"linux/arm64","reason":"x"}]}`, `notRun[0]: cell "unit@linux/arm64" is also a result`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,8 +293,49 @@ func TestPlatformsBuilt(t *testing.T) {
 		t.Errorf("one platform: %+v, want no table", got)
 	}
 	got := PlatformsBuilt([]string{"linux/amd64", "linux/arm64"}, []Duration{1, 2})
-	want := []PlatformBuild{{"linux/amd64", PlatformTested, 1}, {"linux/arm64", PlatformBuiltOnly, 2}}
+	want := []PlatformBuild{{Platform: "linux/amd64", Status: PlatformTested, Duration: 1}, {Platform: "linux/arm64", Status: PlatformBuiltOnly, Duration: 2}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("PlatformsBuilt = %+v, want %+v", got, want)
+	}
+}
+
+func TestMarkPlatforms(t *testing.T) {
+	t.Parallel()
+	platforms := []string{"linux/amd64", "linux/arm64", "linux/s390x", "linux/riscv64"}
+	r := &Report{
+		Build: &Build{Images: 4, Platforms: PlatformsBuilt(platforms, []Duration{1, 2, 3, 4})},
+		Cells: []CellResult{
+			{ID: "unit", Status: Pass},
+			{ID: "unit@linux/arm64", Platform: "linux/arm64", Status: Fail},
+			{ID: "smoke@linux/arm64", Platform: "linux/arm64", Status: Pass},
+		},
+		NotRun: []NotRunCell{
+			{ID: "unit@linux/s390x", Platform: "linux/s390x", Reason: "the engine cannot run linux/s390x images"},
+			{ID: "smoke@linux/s390x", Platform: "linux/s390x", Reason: "the engine cannot run linux/s390x images"},
+		},
+	}
+	r.MarkPlatforms()
+	want := []PlatformBuild{
+		{Platform: "linux/amd64", Status: PlatformTested, Duration: 1},
+		{Platform: "linux/arm64", Status: PlatformSmokeTested, Duration: 2, Cells: 2},
+		{Platform: "linux/s390x", Status: PlatformBuiltOnly, Duration: 3, Note: "2 cells not run: the engine cannot run linux/s390x images"},
+		{Platform: "linux/riscv64", Status: PlatformBuiltOnly, Duration: 4},
+	}
+	if !reflect.DeepEqual(r.Build.Platforms, want) {
+		t.Errorf("MarkPlatforms:\n got %+v\nwant %+v", r.Build.Platforms, want)
+	}
+	var b strings.Builder
+	if err := r.WriteMarkdown(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"| `linux/amd64` | ✅ tested | 0s |",
+		"| `linux/arm64` | ✅ smoke-tested: 2 of the cells ran on it | 0s |",
+		"| `linux/s390x` | 🔨 built only: no cell ran on it (2 cells not run: the engine cannot run linux/s390x images) | 0s |",
+		"| `linux/riscv64` | 🔨 built only: no cell ran on it | 0s |",
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("Markdown lacks %q:\n%s", line, b.String())
+		}
 	}
 }

@@ -74,6 +74,7 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 	if cfg.Smoke.Runs(len(cfg.Test.Suites)) {
 		cells = append(cells, matrix.SmokeCell(cfg.Smoke))
 	}
+	cells = matrix.OnPlatforms(cells, cfg.Build.Platforms)
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
 		if err != nil {
@@ -97,6 +98,21 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 	}
 	p.Baseline = p.Repository + ":" + cfg.Gate.Baseline
 	return p, nil
+}
+
+// PlatformIndex is the index of a cell's platform in build.platforms: 0
+// for "" (the first), -1 for one that is not built.
+func PlatformIndex(platforms []string, platform string) int {
+	if platform == "" {
+		return 0
+	}
+	return slices.Index(platforms, platform)
+}
+
+// OnePlatform keeps the plan's cells of the first platform only: for an
+// image under test that has no other (a container given to test).
+func (p *Plan) OnePlatform() {
+	p.Cells = slices.DeleteFunc(p.Cells, func(c matrix.Cell) bool { return c.Platform != "" })
 }
 
 // Immutable returns the names of the immutable tags, in order.

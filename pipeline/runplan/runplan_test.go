@@ -156,3 +156,34 @@ func TestRegistryOf(t *testing.T) {
 		}
 	}
 }
+
+func TestPlatforms(t *testing.T) {
+	t.Parallel()
+	platforms := []string{"linux/amd64", "linux/arm64"}
+	for p, want := range map[string]int{"": 0, "linux/amd64": 0, "linux/arm64": 1, "linux/s390x": -1} {
+		if got := PlatformIndex(platforms, p); got != want {
+			t.Errorf("PlatformIndex(%q) = %d, want %d", p, got, want)
+		}
+	}
+	cfg := config.Default()
+	cfg.Build.Platforms = platforms
+	cfg.Test.Suites = []config.Suite{
+		{Name: "unit", Run: config.Command{Shell: "true"}, Platforms: config.PlatformsAll},
+		{Name: "e2e", Run: config.Command{Shell: "true"}},
+	}
+	plan, err := New(&cfg, gitctx.Context{Revision: strings.Repeat("a", 40)}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range plan.Cells {
+		ids = append(ids, c.ID)
+	}
+	if got := strings.Join(ids, " "); got != "unit unit@linux/arm64 e2e" {
+		t.Errorf("cells %s", got)
+	}
+	plan.OnePlatform()
+	if len(plan.Cells) != 2 || plan.Cells[1].ID != "e2e" {
+		t.Errorf("OnePlatform left %+v", plan.Cells)
+	}
+}

@@ -1,0 +1,58 @@
+package report
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestAlignNotRun(t *testing.T) {
+	t.Parallel()
+	cell := func(id, platform string, s Status) CellResult {
+		return CellResult{ID: id, Platform: platform, Status: s}
+	}
+	no := func(id, platform string) NotRunCell {
+		return NotRunCell{ID: id, Platform: platform, Reason: "the engine cannot run " + platform + " images"}
+	}
+	for _, tt := range []struct {
+		name           string
+		a, b           *Report
+		wantA, wantB   string
+		notRunA, notRB int
+	}{
+		{"nothing left out", &Report{Cells: []CellResult{cell("unit", "", Pass)}}, &Report{Cells: []CellResult{cell("unit", "", Fail)}}, "[unit]", "[unit]", 0, 0},
+		{
+			"the candidate could not run arm64: the baseline's arm64 cell is left out",
+			&Report{Cells: []CellResult{cell("unit", "", Pass)}, NotRun: []NotRunCell{no("unit@linux/arm64", "linux/arm64")}},
+			&Report{Cells: []CellResult{cell("unit", "", Pass), cell("unit@linux/arm64", "linux/arm64", Fail)}},
+			"[unit]", "[unit]", 1, 1,
+		},
+		{
+			"the baseline could not: the candidate's is left out too",
+			&Report{Cells: []CellResult{cell("unit", "", Pass), cell("unit@linux/arm64", "linux/arm64", Pass)}},
+			&Report{Cells: []CellResult{cell("unit", "", Pass)}, NotRun: []NotRunCell{no("unit@linux/arm64", "linux/arm64")}},
+			"[unit]", "[unit]", 1, 1,
+		},
+		{"no baseline", &Report{Cells: []CellResult{cell("unit", "", Pass)}, NotRun: []NotRunCell{no("unit@linux/arm64", "linux/arm64")}}, nil, "[unit]", "", 1, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			AlignNotRun(tt.a, tt.b)
+			ids := func(r *Report) string {
+				if r == nil {
+					return ""
+				}
+				var s []string
+				for _, c := range r.Cells {
+					s = append(s, c.ID)
+				}
+				return fmt.Sprint(s)
+			}
+			if ids(tt.a) != tt.wantA || ids(tt.b) != tt.wantB {
+				t.Errorf("cells %s and %s, want %s and %s", ids(tt.a), ids(tt.b), tt.wantA, tt.wantB)
+			}
+			if len(tt.a.NotRun) != tt.notRunA || (tt.b != nil && len(tt.b.NotRun) != tt.notRB) {
+				t.Errorf("not run %+v and %+v", tt.a.NotRun, tt.b)
+			}
+		})
+	}
+}
