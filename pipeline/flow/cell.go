@@ -161,6 +161,9 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 			mu.Lock()
 			unrun[c.ID] = ee.Error()
 			mu.Unlock()
+			// Not an error for fail-fast to act on: the cell is taken out
+			// of the results below, whatever this outcome says.
+			return matrix.Outcome{}, nil
 		}
 		return unhealthyOutcome(err), err
 	})
