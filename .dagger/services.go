@@ -70,8 +70,10 @@ func (e *engine) pull(ref string) *dagger.Container {
 // all within its timeout. One that does not is a *flow.UnhealthyError,
 // stopped, with what its command prints when run again (serviceLog).
 func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Service, started []*dagger.Service) (*dagger.Service, error) {
-	ctr := e.pull(s.Image.Ref)
-	if s.Image.Role != flow.Sidecar {
+	var ctr *dagger.Container
+	if s.Image.Role == flow.Sidecar {
+		ctr = e.pull(s.Image.Ref)
+	} else {
 		var err error
 		if ctr, err = e.image(s.Image); err != nil {
 			return nil, err
