@@ -56,7 +56,12 @@ type Plan struct {
 	Tags     []gitctx.Tag      `json:"tags"`
 	Labels   map[string]string `json:"labels"`
 	Gate     config.Gate       `json:"gate"`
-	Shard    string            `json:"shard,omitempty"`
+	// Images are the images the run builds, in order, each with its own
+	// repository and baseline: the images section, else one image named
+	// app whose repository and baseline are Repository and Baseline (the
+	// first image's, in any case).
+	Images []Image `json:"images"`
+	Shard  string  `json:"shard,omitempty"`
 	Cells    []matrix.Cell     `json:"cells"`
 }
 
@@ -72,7 +77,7 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 		return nil, fmt.Errorf("test matrix: %w", err)
 	}
 	if cfg.Smoke.Runs(len(cfg.Test.Suites)) {
-		cells = append(cells, matrix.SmokeCell(cfg.Smoke))
+		cells = append(cells, smokeCells(cfg)...)
 	}
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
@@ -92,10 +97,11 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 		Shard:      shard,
 		Cells:      cells,
 	}
-	if p.Repository == "" {
-		p.Repository, p.Ephemeral = EphemeralRepository, true
+	p.Images = imagesOf(cfg)
+	for _, im := range p.Images {
+		p.Ephemeral = p.Ephemeral || im.Ephemeral
 	}
-	p.Baseline = p.Repository + ":" + cfg.Gate.Baseline
+	p.Repository, p.Baseline = p.Images[0].Repository, p.Images[0].Baseline
 	return p, nil
 }
 
