@@ -60,9 +60,9 @@ type Plan struct {
 	// repository and baseline: the images section, else one image named
 	// app whose repository and baseline are Repository and Baseline (the
 	// first image's, in any case).
-	Images []Image `json:"images"`
-	Shard  string  `json:"shard,omitempty"`
-	Cells    []matrix.Cell     `json:"cells"`
+	Images []Image       `json:"images"`
+	Shard  string        `json:"shard,omitempty"`
+	Cells  []matrix.Cell `json:"cells"`
 }
 
 // New makes the plan of a run. shard is "" for every cell, or "i/n".
