@@ -168,8 +168,11 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	cand := subjectOf(p, Candidate, make([]string, len(p.Images)))
 	base := subjectOf(p, Baseline, baselines)
 	baseCells, missing := baselineCells(p, p.Cells, baselines)
-	if len(base.Images) == 0 || len(baseCells) == 0 {
-		base.Images, missing = nil, nil // no baseline at all: the gate runs strict
+	if len(base.Images) == 0 {
+		missing = nil // no image has a baseline: the gate runs strict
+	}
+	if len(baseCells) == 0 {
+		base.Images = nil // no cell the baseline can run: strict, and missing says why
 	}
 
 	var g errgroup.Group
