@@ -37,17 +37,24 @@ type engine struct {
 	mu sync.Mutex
 	// stages are the runner containers built from the Dockerfile, by stage.
 	stages map[string]*dagger.Container
+	// named are the images of a run of several (the images section), by
+	// name; the candidate is then the first (see images.go).
+	named map[string]*namedImage
 }
 
 // engine builds the candidate once (without the run's labels, see stamp)
 // and, for a promotion to the ephemeral registry, starts the registry
 // service; a test that reads no ref from it leaves it stopped.
 func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
+	cfg = firstImage(cfg)
 	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
+	if err := e.nameImages(); err != nil {
+		return nil, err
+	}
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
@@ -104,14 +111,17 @@ func (m *Slipway) project(ctx context.Context, cfg *config.Config) (runplan.Proj
 // image returns the container of a target.
 func (e *engine) image(t flow.Target) *dagger.Container {
 	if t.Ref == "" {
+		if im, ok := e.named[t.Image]; ok {
+			return im.ctr
+		}
 		return e.candidate
 	}
 	ctr := dag.Container()
 	if runplan.IsEphemeral(t.Ref) {
 		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry})
 	}
-	if e.m.RegistryPassword != nil {
-		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	if host := e.registryOf(t.Ref); e.m.RegistryPassword != nil && host != "" {
+		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
 	}
 	return ctr.From(t.Ref)
 }
@@ -123,6 +133,9 @@ func (e *engine) image(t flow.Target) *dagger.Container {
 // anything is written. The cells run on the first platform; Publish pushes
 // the others as built here. A container given to test is only synced.
 func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build, error) {
+	if r.Names != nil {
+		return e.buildNamed(ctx, r)
+	}
 	type job struct {
 		what string
 		ctr  *dagger.Container
