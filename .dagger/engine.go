@@ -37,17 +37,24 @@ type engine struct {
 	mu sync.Mutex
 	// stages are the runner containers built from the Dockerfile, by stage.
 	stages map[string]*dagger.Container
+	// named are the images of a run of several (the images section), by
+	// name; the candidate is then the first (see images.go).
+	named map[string]*namedImage
 }
 
 // engine builds the candidate once (without the run's labels, see stamp)
 // and, for a promotion to the ephemeral registry, starts the registry
 // service; a test that reads no ref from it leaves it stopped.
 func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
+	cfg = firstImage(cfg)
 	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
+	if err := e.nameImages(); err != nil {
+		return nil, err
+	}
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
@@ -106,6 +113,12 @@ func (m *Slipway) project(ctx context.Context, cfg *config.Config) (runplan.Proj
 // digest-pinned ref for the target's platform (an index's variant).
 func (e *engine) image(t flow.Target) (*dagger.Container, error) {
 	if t.Ref == "" {
+		if im, ok := e.named[t.Image]; ok {
+			if t.Platform != "" {
+				return nil, fmt.Errorf("image %s: platforms: all is for a run of one image", t.Image)
+			}
+			return im.ctr, nil
+		}
 		return e.variant(t.Platform)
 	}
 	ctr := dag.Container()
@@ -115,8 +128,8 @@ func (e *engine) image(t flow.Target) (*dagger.Container, error) {
 	if runplan.IsEphemeral(t.Ref) {
 		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry}), nil
 	}
-	if e.m.RegistryPassword != nil {
-		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	if host := e.registryOf(t.Ref); e.m.RegistryPassword != nil && host != "" {
+		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
 	}
 	return ctr.From(t.Ref), nil
 }
@@ -142,6 +155,9 @@ func (e *engine) variant(platform string) (*dagger.Container, error) {
 // anything is written. The cells run on the first platform; Publish pushes
 // the others as built here. A container given to test is only synced.
 func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build, error) {
+	if r.Names != nil {
+		return e.buildNamed(ctx, r)
+	}
 	type job struct {
 		what string
 		ctr  *dagger.Container

@@ -122,9 +122,15 @@ func (m *Slipway) Build(
 	// Dockerfile stage to build, over the config's build.target.
 	// +optional
 	target string,
+	// Image of the config's images section to build, by name. Default: the first.
+	// +optional
+	image string,
 ) (*dagger.Container, error) {
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
+		return nil, err
+	}
+	if cfg, err = buildConfigOf(cfg, image); err != nil {
 		return nil, err
 	}
 	if platform == "" {
@@ -142,9 +148,11 @@ func (m *Slipway) Build(
 // container. Test failures are in the report, never an error.
 func (m *Slipway) Test(
 	ctx context.Context,
-	// Image to test, pinned by digest (repo@sha256:...). Default: build from source.
+	// Image to test, pinned by digest (repo@sha256:...); NAME=REF for each image of several.
+	// Repeat it, one per image of the config's images section; an image not given is
+	// built from source. Default: build from source.
 	// +optional
-	ref string,
+	ref []string,
 	// Run only shard i of n of the matrix, e.g. "2/4".
 	// +optional
 	shard string,
@@ -161,28 +169,33 @@ func (m *Slipway) Test(
 		return nil, err
 	}
 	if container != nil {
+		if len(plan.Images) > 1 {
+			return nil, fmt.Errorf("--container: this run has %d images: give --ref NAME=REF for each instead", len(plan.Images))
+		}
 		eng.candidate, eng.fromSource = container, false
-		if ref == "" {
+		if len(ref) == 0 {
 			plan.OnePlatform() // a container has one platform
 		}
 	}
-	target := flow.Target{Role: flow.Candidate}
+	subject, err := m.subject(plan, ref)
+	if err != nil {
+		return nil, err
+	}
 	meta := report.Report{Revision: plan.Context.Revision, RunID: plan.Context.RunID, Shard: shard}
-	if ref != "" {
-		if target.Ref, err = runplan.PinnedRef(ref); err != nil {
+	if anyEphemeral(subject) && eng.registry == nil {
+		if eng.registry, eng.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
 		}
-		if runplan.IsEphemeral(target.Ref) && eng.registry == nil {
-			if eng.registry, eng.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
-				return nil, err
-			}
+	}
+	if pinnedOnly(subject) {
+		meta.Revision = ""
+		if len(subject.Images) == 1 {
+			meta.Image, meta.Digest = subject.Images[0].Ref, digestOfRef(subject.Images[0].Ref)
 		}
-		meta.Image, meta.Revision = target.Ref, ""
-		meta.Digest = target.Ref[strings.LastIndex(target.Ref, "@")+1:]
 	}
 	opts := matrix.OptionsFrom(cfg.Test)
 	opts.Redact = eng.redact
-	rep := flow.Test(ctx, eng, target, plan.Cells, opts, meta)
+	rep := flow.TestSubject(ctx, eng, subject, plan.Cells, opts, meta)
 	return newTestReport(rep)
 }
 
@@ -304,7 +317,8 @@ func (m *Slipway) Verify(
 func (m *Slipway) Prune(
 	ctx context.Context,
 	// Repository to prune, e.g. ghcr.io/acme/app.
-	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// Default: the config's image (each image's repository in turn, for an
+	// images section), else the ephemeral localhost:5000/slipway.
 	// +optional
 	repository string,
 	// Apply the plan. Without it, prune only reports.
@@ -318,20 +332,27 @@ func (m *Slipway) Prune(
 	if err != nil {
 		return nil, err
 	}
+	inUseText := ""
+	if inUse != nil {
+		if inUseText, err = inUse.Contents(ctx); err != nil {
+			return nil, fmt.Errorf("reading --in-use: %w", err)
+		}
+	}
+	if repository == "" && len(cfg.Images) > 0 {
+		return m.pruneImages(ctx, cfg, confirm, inUseText)
+	}
 	if repository == "" {
 		repository = cfg.Image
 	}
 	if repository == "" {
 		repository = runplan.EphemeralRepository
 	}
-	opts := retention.RunOptions{Repo: repository, Config: cfg, Apply: confirm, Now: time.Now().UTC()}
-	if inUse != nil {
-		text, err := inUse.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading --in-use: %w", err)
-		}
-		opts.InUse = strings.NewReader(text)
-	}
+	return m.prune(ctx, cfg, repository, confirm, inUseText)
+}
+
+// prune plans retention for one repository, and applies it with confirm.
+func (m *Slipway) prune(ctx context.Context, cfg *config.Config, repository string, confirm bool, inUse string) (*PruneReport, error) {
+	opts := retention.RunOptions{Repo: repository, Config: cfg, Apply: confirm, Now: time.Now().UTC(), InUse: strings.NewReader(inUse)}
 	if m.RegistryPassword != nil {
 		pw, err := m.RegistryPassword.Plaintext(ctx)
 		if err != nil {
@@ -620,11 +641,11 @@ func (m *Slipway) floatingTag(ctx context.Context, repository string) (*floating
 	if err != nil {
 		return nil, err
 	}
-	if repository == "" {
-		repository = cfg.Image
+	if repository == "" && len(cfg.Images) > 1 {
+		return nil, fmt.Errorf("the config has %d images: give --repository (one of %s)", len(cfg.Images), strings.Join(imageRepositories(cfg), ", "))
 	}
 	if repository == "" {
-		repository = runplan.EphemeralRepository
+		repository = firstRepository(cfg)
 	}
 	client, host, err := m.registryFor(ctx, cfg, repository)
 	if err != nil {

@@ -80,6 +80,8 @@ type Promotion struct {
 	Actions []string
 	// Whether this was a dry run: tested and gated, nothing published.
 	DryRun bool
+	// Each image of a run of several (the config's images section); empty for one image.
+	Images []*PromotedImage
 	// +private
 	JSONText string
 	// +private
@@ -115,7 +117,30 @@ func newPromotion(p *flow.Promotion, registryHost string) (*Promotion, error) {
 			out.Actions = append(out.Actions, user(l))
 		}
 	}
+	for _, im := range p.Images {
+		out.Images = append(out.Images, &PromotedImage{Name: im.Name, Repository: im.Repository, Baseline: im.Baseline, Published: user(im.Published)})
+		if im.Result != nil {
+			for _, l := range im.Result.Lines() {
+				out.Actions = append(out.Actions, user(im.Name+": "+l))
+			}
+		}
+	}
+	for _, l := range p.Undone {
+		out.Actions = append(out.Actions, user(l))
+	}
 	return out, nil
+}
+
+// PromotedImage is what a promotion did with one image of a run of several.
+type PromotedImage struct {
+	// The image's name in the config's images section.
+	Name string
+	// The repository that receives it.
+	Repository string
+	// The baseline digest its cells were compared with, empty when it had none yet.
+	Baseline string
+	// The published image (repo:tag@sha256:...), empty on a dry run or a blocked gate.
+	Published string
 }
 
 // Json is the decision with every reason, both reports and the registry actions.

@@ -298,7 +298,7 @@ func (t *SlipwayTests) PromoteBetter(ctx context.Context) error {
 	}
 
 	// Test many: the promoted image itself, pinned by digest.
-	rep := s.slipway("retest", "fixed", "unit", "e2e").Test(dagger.SlipwayTestOpts{Ref: repository + "@" + cand})
+	rep := s.slipway("retest", "fixed", "unit", "e2e").Test(dagger.SlipwayTestOpts{Ref: []string{repository + "@" + cand}})
 	cells, err := rep.Cells(ctx)
 	if err != nil {
 		return err

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
+	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
 
 func runPlan(ctx context.Context, e *env, args []string) error {
@@ -34,8 +34,12 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if p.Ephemeral {
 		repo += " (ephemeral registry in the engine: no image in the config)"
 	}
-	fmt.Fprintln(e.stdout, "repository:", repo)
-	fmt.Fprintf(e.stdout, "baseline: %s (gate %s; no digest there yet means strict)\n", p.Baseline, p.Gate.Mode)
+	if len(p.Images) > 1 {
+		writeImages(e, p)
+	} else {
+		fmt.Fprintln(e.stdout, "repository:", repo)
+		fmt.Fprintf(e.stdout, "baseline: %s (gate %s; no digest there yet means strict)\n", p.Baseline, p.Gate.Mode)
+	}
 	if !p.MovesFloating() {
 		fmt.Fprintln(e.stdout, "floating tags: not moved (a pull request publishes its immutable tags only)")
 	}
@@ -57,7 +61,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 			cmd = fmt.Sprintf("(smoke check: the image's own entrypoint and command; passes on exit 0, healthy, or still running after %s)", c.Smoke)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", c.ID, cmd)
-		for _, l := range topology(c) {
+		for _, l := range topology(c, p) {
 			fmt.Fprintf(tw, "  \t  %s\n", l)
 		}
 	}
@@ -72,19 +76,29 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 
 // topology describes where a cell's command runs and what runs beside it,
 // one line each; nothing for a cell that runs in the image under test alone.
-func topology(c matrix.Cell) []string {
+func topology(c matrix.Cell, p *runplan.Plan) []string {
+	several := len(p.Images) > 1
 	var out []string
 	switch {
 	case c.Runner.Ref != "":
 		out = append(out, "runner: "+c.Runner.Ref)
 	case c.Runner.Build.Target != "":
 		out = append(out, "runner: Dockerfile stage "+c.Runner.Build.Target+" (built once per run)")
+	case several:
+		name := c.Image
+		if name == "" {
+			name = p.Images[0].Name
+		}
+		out = append(out, "runner: image "+name+" under test (candidate, or its baseline in baseline cells)")
 	case len(c.Services) > 0:
 		out = append(out, "runner: the image under test")
 	}
 	for _, s := range c.Services {
 		img := s.Ref
-		if s.Image == config.AppImage {
+		switch {
+		case s.Image != "" && several:
+			img = "image " + s.Image + " under test (candidate, or its baseline in baseline cells)"
+		case s.Image != "":
 			img = "the image under test (candidate, or baseline in baseline cells)"
 		}
 		l := fmt.Sprintf("service %s: %s", s.Name, img)
@@ -111,4 +125,23 @@ func topology(c matrix.Cell) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// writeImages lists the images of a run of several: where each goes, its
+// baseline and how it is built (once per run).
+func writeImages(e *env, p *runplan.Plan) {
+	fmt.Fprintf(e.stdout, "images: %d, each built once per run, promoted together (floating tags move for all or none)\n", len(p.Images))
+	for _, im := range p.Images {
+		b := im.Build
+		build := b.Dockerfile + " in " + b.Context
+		if b.Target != "" {
+			build += ", stage " + b.Target
+		}
+		repo := im.Repository
+		if im.Ephemeral {
+			repo += " (ephemeral registry in the engine)"
+		}
+		fmt.Fprintf(e.stdout, "  %s: %s\n    baseline %s (gate %s; none there yet: its cells are judged strict)\n    build %s, platforms %s\n",
+			im.Name, repo, im.Baseline, p.Gate.Mode, build, strings.Join(b.Platforms, ","))
+	}
 }

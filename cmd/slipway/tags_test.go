@@ -219,6 +219,23 @@ test:
 			},
 		},
 		{
+			name:   "two images: images, services and runners per cell",
+			config: imagesCfg,
+			args:   []string{rev},
+			want: []string{
+				"images: 2, each built once per run, promoted together (floating tags move for all or none)",
+				"localnode: ghcr.io/acme/localnode",
+				"baseline ghcr.io/acme/rpcnode:stable (gate no-regression; none there yet: its cells are judged strict)",
+				"build rpcnode.Dockerfile in ., platforms linux/amd64",
+				"cells: 3",
+				"chain-rpc /tests/run.sh rpc",
+				"runner: Dockerfile stage chain-tests (built once per run)",
+				"service localnode: image localnode under test (candidate, or its baseline in baseline cells), ports 8545, healthy when GET /health on 8545 answers 2xx",
+				"service rpcnode: image rpcnode under test (candidate, or its baseline in baseline cells), ports 8546",
+				"runner: image rpcnode under test (candidate, or its baseline in baseline cells)",
+			},
+		},
+		{
 			name:   "one shard",
 			config: matrixCfg,
 			args:   []string{rev, "--shard", "2/4"},
@@ -285,3 +302,20 @@ func TestVersion(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out)
 	}
 }
+
+const imagesCfg = `images:
+  - {name: localnode, image: ghcr.io/acme/localnode}
+  - {name: rpcnode, image: ghcr.io/acme/rpcnode, build: {dockerfile: rpcnode.Dockerfile}}
+test:
+  matrix: {job: [sync, rpc]}
+  suites:
+    - name: chain-${job}
+      run: [/tests/run.sh, "${job}"]
+      runner: {build: {target: chain-tests}}
+      services:
+        - {name: localnode, image: localnode, ports: [8545], health: {http: /health}}
+        - {name: rpcnode, image: rpcnode, ports: [8546]}
+    - name: rpc-selftest
+      image: rpcnode
+      run: [rpcnode, selftest]
+`

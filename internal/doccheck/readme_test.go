@@ -146,11 +146,52 @@ func TestREADMEConfigExample(t *testing.T) {
 		b, _ := json.MarshalIndent(full, "", "  ")
 		t.Errorf("README's slipway.yaml differs from pipeline/config/testdata/full.yaml: copy that file into README\nREADME:\n%s\nfull.yaml:\n%s", a, b)
 	}
-	// "Every field": the example sets every key the schema knows.
+	// "Every field": the example sets every key the schema knows, but the
+	// images section, which excludes image and build: the two-image recipe
+	// (TestREADMEImagesRecipe) shows it.
+	recipe := imagesRecipe(t)
 	for _, key := range yamlKeys(t, full) {
-		if !strings.Contains(example, key+":") {
+		shown := example
+		if key == "images" {
+			shown = recipe
+		}
+		if !strings.Contains(shown, key+":") {
 			t.Errorf("README's slipway.yaml does not show the field %q", key)
 		}
+	}
+}
+
+// imagesRecipe is the yaml block of README's "Test the image as a running
+// service" that sets images.
+func imagesRecipe(t *testing.T) string {
+	t.Helper()
+	sec, _ := mdSection(readREADME(t), "Test the image as a running service")
+	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {
+		if b[1] == "yaml" && strings.Contains(b[2], "\nimages:") {
+			return b[2]
+		}
+	}
+	t.Fatal("README's \"Test the image as a running service\" has no recipe with images:")
+	return ""
+}
+
+// TestREADMEImagesRecipe: README's two-image recipe is the config of
+// pipeline/config/testdata/images.yaml, which sets every field of the
+// images section (config's TestFullHasEveryField).
+func TestREADMEImagesRecipe(t *testing.T) {
+	got, err := config.Load(strings.NewReader(imagesRecipe(t)))
+	if err != nil {
+		t.Fatalf("README's two-image recipe does not load: %v", err)
+	}
+	want, err := config.LoadFile(filepath.Join(repoRoot(t), "pipeline", "config", "testdata", "images.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("README's two-image recipe differs from pipeline/config/testdata/images.yaml: copy that file into README")
+	}
+	if len(got.Images) < 2 {
+		t.Errorf("the recipe has %d images", len(got.Images))
 	}
 }
 

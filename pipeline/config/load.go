@@ -323,6 +323,9 @@ func (d *decoder) list(n *yaml.Node, line int, v reflect.Value, path string) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
+		if def, ok := elemDefault(v.Type().Elem()); ok {
+			s.Index(i).Set(def) // an entry of images starts from the build defaults
+		}
 		// A failed item stays zero, so later items keep their index.
 		d.value(item, s.Index(i), path+"["+strconv.Itoa(i)+"]")
 	}

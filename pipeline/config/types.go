@@ -27,6 +27,11 @@ type Config struct {
 	// Ephemeral is the zero-setup registry used when Image is empty.
 	Ephemeral Ephemeral `yaml:"ephemeral" json:"ephemeral"`
 	Build     Build     `yaml:"build" json:"build"`
+	// Images, when set, are the several images a run builds (each once),
+	// tests together and promotes together; they replace Image and Build.
+	// Default none: the run builds the one image of Image and Build, named
+	// app.
+	Images    []Image   `yaml:"images" json:"images"`
 	Test      Test      `yaml:"test" json:"test"`
 	Gate      Gate      `yaml:"gate" json:"gate"`
 	Scan      Scan      `yaml:"scan" json:"scan"`
@@ -116,6 +121,10 @@ type Suite struct {
 	MountSource string `yaml:"mountSource" json:"mountSource"`
 	// Reports are absolute paths of JUnit XML files read back after the run.
 	Reports []string `yaml:"reports" json:"reports"`
+	// Image names the image of this run the command runs in when the
+	// suite has no runner: the candidate in candidate cells, the baseline
+	// in baseline cells. Default: the run's first image.
+	Image string `yaml:"image" json:"image"`
 	// Runner is the container the command runs in. Default (zero): the
 	// image under test itself.
 	Runner Runner `yaml:"runner" json:"runner"`
@@ -163,8 +172,8 @@ type RunnerBuild struct {
 	Target string `yaml:"target" json:"target"`
 }
 
-// AppImage is the name a service gives as its image to run the image under
-// test (this run's image): `image: app`.
+// AppImage is the name of the image of a run that builds one (image and
+// build, no images section): a service runs it with `image: app`.
 const AppImage = "app"
 
 // Service is a container a suite's cells start before the command and
@@ -172,8 +181,9 @@ const AppImage = "app"
 type Service struct {
 	// Name is the host name the command reaches the service by (a DNS label).
 	Name string `yaml:"name" json:"name"`
-	// Image "app" is the image under test: the candidate in candidate
-	// cells, the baseline in baseline cells.
+	// Image names an image of this run (app for the one image of a run
+	// without an images section): the candidate in candidate cells, the
+	// baseline in baseline cells.
 	Image string `yaml:"image" json:"image"`
 	// Ref is an image pinned by digest (repo@sha256:…), the same for the
 	// candidate and the baseline: a sidecar.

@@ -66,21 +66,22 @@ func validate(c *Config, lines map[string]int) Errors {
 		v.add("version", "%d is not supported (supported: %d)", c.Version, Version)
 	}
 	if c.Image != "" {
-		v.image(c.Image)
+		v.imageAt("image", c.Image)
 	}
 	v.pinned("ephemeral.image", c.Ephemeral.Image)
-	v.build(&c.Build)
-	v.test(&c.Test)
+	v.buildAt("build", &c.Build)
+	v.images(c)
+	v.test(&c.Test, c.ImageNames())
+	v.imagesTested(c)
 	v.gate(&c.Gate)
 	v.scan(&c.Scan)
-	v.smoke(&c.Smoke, c.Test.Suites)
+	v.smoke(&c.Smoke, c.Test.Suites, c.ImageNames())
 	v.tags(&c.Tags)
 	v.retention(&c.Retention)
 	return v.errs
 }
 
-func (v *validator) image(s string) {
-	const p = "image"
+func (v *validator) imageAt(p, s string) {
 	last := s[strings.LastIndexByte(s, '/')+1:]
 	switch {
 	case strings.Contains(s, "@"):
@@ -94,19 +95,19 @@ func (v *validator) image(s string) {
 	}
 }
 
-func (v *validator) build(b *Build) {
-	v.relative("build.dockerfile", b.Dockerfile, "build.context")
-	v.relative("build.context", b.Context, "the repository root")
+func (v *validator) buildAt(at string, b *Build) {
+	v.relative(at+".dockerfile", b.Dockerfile, at+".context")
+	v.relative(at+".context", b.Context, "the repository root")
 	for k := range b.Args {
 		if k == "" {
-			v.add(keyPath("build.args", k), "empty build argument name")
+			v.add(keyPath(at+".args", k), "empty build argument name")
 		}
 	}
 	if len(b.Platforms) == 0 {
-		v.add("build.platforms", "must list at least one platform")
+		v.add(at+".platforms", "must list at least one platform")
 	}
 	for i, pl := range b.Platforms {
-		p := index("build.platforms", i)
+		p := index(at+".platforms", i)
 		switch {
 		case !platformRE.MatchString(pl):
 			v.add(p, "%q is not a platform (os/arch[/variant], e.g. linux/amd64)", pl)
@@ -128,7 +129,7 @@ func (v *validator) relative(p, s, of string) {
 	}
 }
 
-func (v *validator) test(t *Test) {
+func (v *validator) test(t *Test, images []string) {
 	if t.Parallelism < 1 {
 		v.add("test.parallelism", "must be at least 1, got %d", t.Parallelism)
 	}
@@ -161,7 +162,7 @@ func (v *validator) test(t *Test) {
 	v.cells("test.exclude", t.Exclude, t.Matrix, true)
 	v.cells("test.include", t.Include, t.Matrix, false)
 	for i := range t.Suites {
-		v.suite(t.Suites, i, t.Matrix)
+		v.suite(t.Suites, i, t.Matrix, images)
 	}
 }
 
@@ -185,7 +186,7 @@ func (v *validator) cells(p string, entries []map[string]string, m Matrix, known
 	}
 }
 
-func (v *validator) suite(suites []Suite, i int, m Matrix) {
+func (v *validator) suite(suites []Suite, i int, m Matrix, images []string) {
 	s := suites[i]
 	p := index("test.suites", i)
 	switch first := slices.IndexFunc(suites, func(o Suite) bool { return o.Name == s.Name }); {
@@ -222,17 +223,21 @@ func (v *validator) suite(suites []Suite, i int, m Matrix) {
 	}
 	v.platforms(p+".platforms", s.Platforms)
 	v.runner(p+".runner", s.Runner)
+	v.imageName(p+".image", s.Image, images)
+	if s.Image != "" && !s.Runner.IsZero() {
+		v.add(p+".image", "the command runs in the runner: name the image under test in services instead")
+	}
 	app := false
 	for j, svc := range s.Services {
 		sp := index(p+".services", j)
-		v.service(sp, svc, m)
+		v.service(sp, svc, m, images)
 		if first := slices.IndexFunc(s.Services, func(o Service) bool { return o.Name == svc.Name }); first < j && svc.Name != "" {
 			v.add(sp+".name", "duplicate service name %q (first at %s)", svc.Name, index(p+".services", first))
 		}
-		app = app || svc.Image == AppImage
+		app = app || svc.Image != ""
 	}
 	if !s.Runner.IsZero() && !app {
-		v.add(p+".runner", "a suite with a runner must start the image under test as a service (services: [{name: …, image: %s}]), or it tests nothing of it", AppImage)
+		v.add(p+".runner", "a suite with a runner must start the image under test as a service (services: [{name: …, image: %s}]), or it tests nothing of it", images[0])
 	}
 }
 
@@ -255,17 +260,17 @@ func (v *validator) runner(p string, r Runner) {
 	v.pinned(p+".ref", r.Ref)
 }
 
-func (v *validator) service(p string, s Service, m Matrix) {
+func (v *validator) service(p string, s Service, m Matrix, images []string) {
 	if !serviceNameRE.MatchString(s.Name) {
 		v.add(p+".name", "%q is not a host name (lowercase letters, digits and '-', at most 63)", s.Name)
 	}
 	switch {
 	case s.Image == "" && s.Ref == "":
-		v.add(p, "give image: %s (the image under test) or ref: REPO@sha256:… (a sidecar)", AppImage)
+		v.add(p, "give image: %s (the image under test) or ref: REPO@sha256:… (a sidecar)", images[0])
 	case s.Image != "" && s.Ref != "":
 		v.add(p, "give image or ref, not both")
-	case s.Image != "" && s.Image != AppImage:
-		v.add(p+".image", "%q is not an image of this run (this run builds %s)", s.Image, AppImage)
+	default:
+		v.imageName(p+".image", s.Image, images)
 	}
 	v.pinned(p+".ref", s.Ref)
 	for j, port := range s.Ports {
@@ -355,7 +360,7 @@ func (v *validator) scan(s *Scan) {
 	v.pinned("scan.image", s.Image)
 }
 
-func (v *validator) smoke(s *Smoke, suites []Suite) {
+func (v *validator) smoke(s *Smoke, suites []Suite, images []string) {
 	switch s.Mode {
 	case SmokeAuto, SmokeAlways, SmokeOff:
 	default:
@@ -369,7 +374,7 @@ func (v *validator) smoke(s *Smoke, suites []Suite) {
 		return
 	}
 	for i, su := range suites {
-		if su.Name == SmokeCell {
+		if slices.ContainsFunc(images, func(im string) bool { return su.Name == SmokeCellOf(im, len(images)) }) {
 			v.add(index("test.suites", i)+".name", "%q is the smoke check's cell: rename the suite or set smoke.mode: off", su.Name)
 		}
 	}

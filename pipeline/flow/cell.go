@@ -99,6 +99,9 @@ type Builder interface {
 type BuildRequest struct {
 	// Image is true when the target is the image built in this run.
 	Image bool
+	// Names, in a run of several images, are the images to build (those
+	// not given as refs), by name, in the run's order; nil in a run of one.
+	Names []string
 	// Stages are the Dockerfile stages the cells' runners run in, each
 	// built once, in the order the cells first name them.
 	Stages []string
@@ -106,8 +109,8 @@ type BuildRequest struct {
 
 // Images is how many images r builds.
 func (r BuildRequest) Images() int {
-	n := len(r.Stages)
-	if r.Image {
+	n := len(r.Stages) + len(r.Names)
+	if r.Image && r.Names == nil {
 		n++
 	}
 	return n
@@ -130,9 +133,16 @@ func runnerStages(cells []matrix.Cell) []string {
 // stages the cells need are built first, once; a build that fails makes
 // every cell an error (never a test result) that says so.
 func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
+	return TestSubject(ctx, eng, Subject{Role: t.Role, Images: []Target{t}}, cells, opts, meta)
+}
+
+// TestSubject is Test of every image of a run at once: each cell runs
+// against the images of s it names (see ExecOf). The images s builds in
+// this run are built first, once each, with the runner stages.
+func TestSubject(ctx context.Context, eng Engine, s Subject, cells []matrix.Cell, opts matrix.RunOptions, meta report.Report) *report.Report {
 	var built *report.Build
 	var buildErr error
-	req := BuildRequest{Image: t.Ref == "", Stages: runnerStages(cells)}
+	req := s.buildRequest(runnerStages(cells))
 	if b, ok := eng.(Builder); ok && req.Images() > 0 {
 		var err error
 		if built, err = b.Build(ctx, req); err != nil {
@@ -145,9 +155,7 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 		if buildErr != nil {
 			return matrix.Outcome{}, buildErr
 		}
-		t := t
-		t.Platform = c.Platform
-		x, note, err := execOf(ctx, eng, t, c, attempt)
+		t, x, note, err := execOf(ctx, eng, s.OnPlatform(c.Platform), c, attempt)
 		if err == nil {
 			var r ExecResult
 			if r, err = eng.Exec(ctx, t, x); err == nil {
@@ -172,22 +180,28 @@ func Test(ctx context.Context, eng Engine, t Target, cells []matrix.Cell, opts m
 	rep.Cells = results
 	rep.Build = built
 	if rep.Image == "" {
-		rep.Image = t.Ref
+		rep.Image = s.describe()
 	}
 	rep.LeaveOut(unrun)
 	return &rep
 }
 
-// execOf returns the exec of attempt of cell c on target t, and a note for
-// its log: a suite's command, or the smoke check of the image's own.
-func execOf(ctx context.Context, eng Engine, t Target, c matrix.Cell, attempt int) (Exec, string, error) {
+// execOf returns the exec of attempt of cell c against s, the image its
+// command runs in when it has no runner, and a note for its log: a suite's
+// command, or the smoke check of the image's own.
+func execOf(ctx context.Context, eng Engine, s Subject, c matrix.Cell, attempt int) (Target, Exec, string, error) {
 	if c.Smoke == 0 {
-		return ExecIn(c, t, attempt), "", nil
+		t, x, err := ExecOf(c, s, attempt)
+		return t, x, "", err
+	}
+	t, ok := s.Find(c.Image)
+	if !ok {
+		return t, Exec{}, "", fmt.Errorf("the %s has no image %s", s.Role, c.Image)
 	}
 	img, err := eng.Inspect(ctx, t)
 	if err != nil {
-		return Exec{}, "", fmt.Errorf("reading the image's config: %w", err)
+		return t, Exec{}, "", fmt.Errorf("reading the image's config: %w", err)
 	}
 	x, err := SmokeExec(c, attempt, img)
-	return x, smokeNote(img, c.Smoke), err
+	return t, x, smokeNote(img, c.Smoke), err
 }

@@ -41,6 +41,9 @@ type Target struct {
 	// Platform is the platform of the image to run, "" for the first of
 	// build.platforms (a cell's Platform).
 	Platform string
+	// Image names the image of the run (runplan.Image.Name) in a run of
+	// several; "" is the run's one (or first) image.
+	Image string
 }
 
 // Engine runs execs on images and publishes the candidate.
@@ -107,12 +110,21 @@ type Promotion struct {
 	Reused bool                    `json:"reused,omitempty"`
 	Result *registry.PromoteResult `json:"registry,omitempty"`
 	DryRun bool                    `json:"dryRun"`
+	// Images has an entry per image of a run of several, in order (the
+	// fields above are then the first image's, and Result is nil).
+	Images []ImagePromotion `json:"images,omitempty"`
+	// Undone are the floating tags moved back because a later image of
+	// the run could not be promoted (all or nothing).
+	Undone []string `json:"undone,omitempty"`
 }
 
 // Markdown renders the decision and the candidate's report.
 func (p *Promotion) Markdown() string {
-	var b bytes.Buffer
+	var b strings.Builder
 	_ = p.Decision.WriteMarkdown(&b, p.Candidate)
+	if len(p.Images) > 0 {
+		p.imagesMarkdown(&b)
+	}
 	if p.Result != nil {
 		b.WriteString("\n### Registry\n\n")
 		for _, l := range p.Result.Lines() {
@@ -141,49 +153,74 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 			return nil, err
 		}
 	}
-	baseline, err := resolveBaseline(ctx, o)
+	baselines, err := resolveBaselines(ctx, o)
 	if err != nil {
 		return nil, err
 	}
+	baseline := baselines[0]
 	out := &Promotion{BaselineDigest: baseline, DryRun: o.DryRun}
+	several := len(p.Images) > 1
+	if several {
+		for i, im := range p.Images {
+			out.Images = append(out.Images, ImagePromotion{Name: im.Name, Repository: im.Repository, Baseline: baselines[i]})
+		}
+	}
 	opts := matrix.OptionsFrom(o.Test)
 	opts.Redact = o.Redact
 	meta := report.Report{Revision: p.Context.Revision, RunID: p.Context.RunID}
+	cand := subjectOf(p, Candidate, make([]string, len(p.Images)))
+	base := subjectOf(p, Baseline, baselines)
+	baseCells, missing := baselineCells(p, p.Cells, baselines)
+	if len(base.Images) == 0 {
+		missing = nil // no image has a baseline: the gate runs strict
+	}
+	if len(baseCells) == 0 {
+		base.Images = nil // no cell the baseline can run: strict, and missing says why
+	}
 
 	var g errgroup.Group
 	g.Go(func() error {
 		m := meta
 		m.Image = "candidate built from " + shortRev(p.Context.Revision)
-		out.Candidate = Test(ctx, o.Engine, Target{Role: Candidate}, p.Cells, opts, m)
+		out.Candidate = TestSubject(ctx, o.Engine, cand, p.Cells, opts, m)
 		return nil
 	})
-	if baseline != "" {
+	if len(base.Images) > 0 {
 		g.Go(func() error {
 			m := meta
-			m.Revision, m.Digest = "", digestOf(baseline)
-			out.Baseline = Test(ctx, o.Engine, Target{Role: Baseline, Ref: baseline}, p.Cells, opts, m)
+			m.Revision = ""
+			if !several {
+				m.Digest = digestOf(baseline)
+			}
+			out.Baseline = TestSubject(ctx, o.Engine, base, baseCells, opts, m)
 			return nil
 		})
 	}
-	scans := gate.Scans{Policy: policy}
+	scans := make([]gate.Scans, len(p.Images))
 	if o.scanning() {
-		g.Go(func() error {
-			scans.Candidate, scans.CandidateErr = o.scanImage(ctx, Target{Role: Candidate})
-			return nil
-		})
-		if baseline != "" {
+		for i := range p.Images {
+			scans[i].Policy = policy
 			g.Go(func() error {
-				scans.Baseline, scans.BaselineErr = o.scanImage(ctx, Target{Role: Baseline, Ref: baseline})
+				scans[i].Candidate, scans[i].CandidateErr = o.scanImage(ctx, cand.Images[i])
 				return nil
 			})
+			if bt, ok := base.Find(cand.Images[i].Image); ok && len(base.Images) > 0 && baselines[i] != "" {
+				g.Go(func() error {
+					scans[i].Baseline, scans[i].BaselineErr = o.scanImage(ctx, bt)
+					return nil
+				})
+			}
 		}
 	}
 	_ = g.Wait() // the test and scan functions report, they do not fail
 	report.AlignNotRun(out.Candidate, out.Baseline)
 
 	out.Decision = gate.Decide(p.Gate, out.Candidate, out.Baseline)
+	if len(missing) > 0 {
+		addReasons(&out.Decision, noBaselineReasons(p, missing)...)
+	}
 	if o.scanning() {
-		out.Decision = gate.MergeScans(out.Decision, scans)
+		out.Decision = mergeScans(p, out.Decision, scans)
 	}
 	if !out.Decision.Pass {
 		return out, fmt.Errorf("%w: %s", ErrGateBlocked, out.Decision.Headline())
@@ -191,11 +228,14 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	if o.DryRun {
 		return out, nil
 	}
+	if several {
+		return out, promoteImages(ctx, o, out, baselines)
+	}
 	ref, err := p.PublishRef()
 	if err != nil {
 		return out, err
 	}
-	published, reused, err := publishOnce(ctx, o, ref)
+	published, reused, err := publishOnce(ctx, o, p.Repository, ref, o.Engine.Publish)
 	if err != nil {
 		return out, err
 	}
@@ -312,12 +352,12 @@ func (o PromoteOptions) scanImage(ctx context.Context, t Target) (*scan.Report, 
 // created and run-id labels make each run's digest new, so when the first
 // immutable tag exists, an image built from the same revision there (a
 // re-run) is promoted as it is, and one from another revision is refused.
-func publishOnce(ctx context.Context, o PromoteOptions, ref string) (published string, reused bool, err error) {
-	first := o.Plan.Repository + ":" + o.Plan.Immutable()[0]
+func publishOnce(ctx context.Context, o PromoteOptions, repo, ref string, publish func(context.Context, string) (string, error)) (published string, reused bool, err error) {
+	first := repo + ":" + o.Plan.Immutable()[0]
 	d, err := o.Registry.Resolve(ctx, o.registryRef(first))
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
-		published, err := o.Engine.Publish(ctx, ref)
+		published, err := publish(ctx, ref)
 		if err != nil {
 			return "", false, fmt.Errorf("publishing %s: %w", ref, err)
 		}
@@ -337,18 +377,18 @@ func publishOnce(ctx context.Context, o PromoteOptions, ref string) (published s
 	}
 }
 
-// resolveBaseline returns the baseline's digest reference (in the plan's
-// address space, for the engine), or "" when the baseline tag does not
-// exist yet (the gate then runs strict).
-func resolveBaseline(ctx context.Context, o PromoteOptions) (string, error) {
-	d, err := o.Registry.Resolve(ctx, o.registryRef(o.Plan.Baseline))
+// resolveBaseline returns the baseline's digest reference of an image (in
+// the plan's address space, for the engine), or "" when its baseline tag
+// does not exist yet (the gate then runs strict for it).
+func resolveBaseline(ctx context.Context, o PromoteOptions, im runplan.Image) (string, error) {
+	d, err := o.Registry.Resolve(ctx, o.registryRef(im.Baseline))
 	if errors.Is(err, registry.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("resolving the baseline %s: %w", o.Plan.Baseline, err)
+		return "", fmt.Errorf("resolving the baseline %s: %w", im.Baseline, err)
 	}
-	return o.Plan.Repository + "@" + d.DigestStr(), nil
+	return im.Repository + "@" + d.DigestStr(), nil
 }
 
 // registryRef rewrites a ref of the plan's ephemeral repository to the

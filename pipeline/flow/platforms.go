@@ -36,3 +36,17 @@ func errEmulation(err error) (*EmulationError, bool) {
 	ok := errors.As(err, &ee)
 	return ee, ok
 }
+
+// OnPlatform is s with every image on platform ("" the first): the
+// subject of a cell of that platform.
+func (s Subject) OnPlatform(platform string) Subject {
+	if platform == "" {
+		return s
+	}
+	out := Subject{Role: s.Role, Images: make([]Target, len(s.Images))}
+	for i, t := range s.Images {
+		t.Platform = platform
+		out.Images[i] = t
+	}
+	return out
+}

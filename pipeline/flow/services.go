@@ -64,8 +64,23 @@ type Service struct {
 // image under test is t itself, so candidate and baseline execs differ in
 // that image only.
 func ExecIn(c matrix.Cell, t Target, attempt int) Exec {
+	_, x, _ := ExecOf(c, Subject{Role: t.Role, Images: []Target{t}}, attempt)
+	return x
+}
+
+// ExecOf returns how the engine runs attempt of cell c against the images
+// of s, and the image its command runs in when it has no runner (the
+// cell's image, else the first). A service of an image of the run (image:
+// NAME) is that image of s, so candidate and baseline execs differ in
+// those images only. An image the cell names that s lacks is an error.
+func ExecOf(c matrix.Cell, s Subject, attempt int) (Target, Exec, error) {
+	t, ok := s.Find(c.Image)
+	if !ok && c.Runner.IsZero() {
+		return t, Exec{}, fmt.Errorf("the %s has no image %s", s.Role, c.Image)
+	}
 	x := ExecFor(c, attempt)
 	x.Runner = Runner{Ref: c.Runner.Ref, Stage: c.Runner.Build.Target}
+	sub := s
 	for _, s := range c.Services {
 		svc := Service{
 			Name:    s.Name,
@@ -76,8 +91,12 @@ func ExecIn(c matrix.Cell, t Target, attempt int) Exec {
 			Exec:    slices.Clone(s.Health.Exec),
 			Timeout: s.Timeout.Std(),
 		}
-		if s.Image == config.AppImage {
-			svc.Image = t
+		if s.Image != "" {
+			img, ok := sub.Find(s.Image)
+			if !ok {
+				return t, Exec{}, fmt.Errorf("service %s: the %s has no image %s", s.Name, sub.Role, s.Image)
+			}
+			svc.Image = img
 		}
 		if svc.HTTP != "" {
 			svc.HTTPPort = s.Health.Port
@@ -96,7 +115,7 @@ func ExecIn(c matrix.Cell, t Target, attempt int) Exec {
 		}
 		x.Services = append(x.Services, svc)
 	}
-	return x
+	return t, x, nil
 }
 
 // UnhealthyError is a service that did not become healthy: the cell is an

@@ -37,6 +37,9 @@ type Cell struct {
 	Workdir     string
 	MountSource string
 	Reports     []string
+	// Image names the image of the run the command runs in when there is
+	// no runner (the suite's image); "" is the run's first image.
+	Image string
 	// Runner is the suite's runner (zero: the image under test).
 	Runner config.Runner
 	// Services are the suite's, with the axes interpolated into their env
@@ -252,6 +255,7 @@ func cell(s config.Suite, axes config.Matrix, vals map[string]string) Cell {
 		Workdir:      s.Workdir,
 		MountSource:  s.MountSource,
 		Reports:      slices.Clone(s.Reports),
+		Image:        s.Image,
 		Runner:       s.Runner,
 		AllPlatforms: config.OnAllPlatforms(s.Platforms),
 	}

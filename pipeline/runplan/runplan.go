@@ -56,8 +56,13 @@ type Plan struct {
 	Tags     []gitctx.Tag      `json:"tags"`
 	Labels   map[string]string `json:"labels"`
 	Gate     config.Gate       `json:"gate"`
-	Shard    string            `json:"shard,omitempty"`
-	Cells    []matrix.Cell     `json:"cells"`
+	// Images are the images the run builds, in order, each with its own
+	// repository and baseline: the images section, else one image named
+	// app whose repository and baseline are Repository and Baseline (the
+	// first image's, in any case).
+	Images []Image       `json:"images"`
+	Shard  string        `json:"shard,omitempty"`
+	Cells  []matrix.Cell `json:"cells"`
 }
 
 // New makes the plan of a run. shard is "" for every cell, or "i/n".
@@ -72,9 +77,9 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 		return nil, fmt.Errorf("test matrix: %w", err)
 	}
 	if cfg.Smoke.Runs(len(cfg.Test.Suites)) {
-		cells = append(cells, matrix.SmokeCell(cfg.Smoke))
+		cells = append(cells, smokeCells(cfg)...)
 	}
-	cells = matrix.OnPlatforms(cells, cfg.Build.Platforms)
+	cells = matrix.OnPlatforms(cells, cfg.ImageList()[0].Build.Platforms)
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
 		if err != nil {
@@ -93,10 +98,11 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 		Shard:      shard,
 		Cells:      cells,
 	}
-	if p.Repository == "" {
-		p.Repository, p.Ephemeral = EphemeralRepository, true
+	p.Images = imagesOf(cfg)
+	for _, im := range p.Images {
+		p.Ephemeral = p.Ephemeral || im.Ephemeral
 	}
-	p.Baseline = p.Repository + ":" + cfg.Gate.Baseline
+	p.Repository, p.Baseline = p.Images[0].Repository, p.Images[0].Baseline
 	return p, nil
 }
 
