@@ -41,7 +41,7 @@ func (e Entry) check(versionRequired bool) error {
 	switch {
 	case !idRE.MatchString(e.ID) || len(e.ID) > 256:
 		return fmt.Errorf("%q is not a buildpack id (letters, digits, '.', '/', '-')", e.ID)
-	case e.ID == "app" || e.ID == "config" || EscapeID(e.ID) == "..":
+	case e.ID == "app" || e.ID == "config":
 		return fmt.Errorf("%q is a reserved buildpack id", e.ID)
 	case e.Version == "" && versionRequired:
 		return fmt.Errorf("buildpack %s has no version", e.ID)
