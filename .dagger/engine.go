@@ -39,15 +39,20 @@ type engine struct {
 	stages map[string]*dagger.Container
 }
 
-// engine builds the candidate once (without the run's labels, see stamp)
-// and, for a promotion to the ephemeral registry, starts the registry
-// service; a test that reads no ref from it leaves it stopped.
-func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
-	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
-	if err != nil {
-		return nil, err
+// engine builds the candidate once (without the run's labels, see stamp),
+// unless build is false (a test of a ref or a container given), and, for a
+// promotion to the ephemeral registry, starts the registry service; a test
+// that reads no ref from it leaves it stopped.
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (*engine, error) {
+	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, redact: m.redactor(ctx)}
+	if build {
+		ctr, err := m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
+		if err != nil {
+			return nil, err
+		}
+		e.candidate = ctr
 	}
-	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
+	var err error
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
@@ -135,7 +140,7 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 	if r.Image {
 		jobs = append(jobs, job{platforms[0], e.candidate})
 		for _, p := range platforms[1:] {
-			v, err := e.m.image(e.cfg, p, nil)
+			v, err := e.m.image(ctx, e.cfg, p, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -300,7 +305,7 @@ func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
 		}
 	} else {
 		for _, p := range e.cfg.Build.Platforms[1:] {
-			v, err := e.m.build(e.cfg, e.plan, p, nil)
+			v, err := e.m.build(ctx, e.cfg, e.plan, p, nil)
 			if err != nil {
 				return "", err
 			}
