@@ -354,6 +354,15 @@ func realBuild(t *testing.T, bin, api string) {
 		t.Error("no io.buildpacks.lifecycle.metadata label")
 	}
 
+	// The launcher of the image, with the image's environment, runs a
+	// command with the buildpacks' launch environment (GREETING_FILE).
+	// The layers it reads are still on disk where the image has them.
+	launch := exec.Command(filepath.Join(l.CNB, "lifecycle", "launcher"), "--", "sh", "-c", `cat "$GREETING_FILE"`)
+	launch.Env, launch.Dir = cf.Config.Env, l.App
+	if got, err := launch.CombinedOutput(); err != nil || string(got) != "hello from the platform\n" {
+		t.Errorf("launcher -- sh -c 'cat $GREETING_FILE' with the image's env %q: %q, %v", cf.Config.Env, got, err)
+	}
+
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
