@@ -42,19 +42,24 @@ type engine struct {
 	named map[string]*namedImage
 }
 
-// engine builds the candidate once (without the run's labels, see stamp)
-// and, for a promotion to the ephemeral registry, starts the registry
-// service; a test that reads no ref from it leaves it stopped.
-func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote bool) (*engine, error) {
+// engine builds the candidate once (without the run's labels, see stamp),
+// unless build is false (a test of refs or a container given), and, for a
+// promotion to the ephemeral registry, starts the registry service; a test
+// that reads no ref from it leaves it stopped.
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (*engine, error) {
 	cfg = firstImage(cfg)
-	ctr, err := m.image(cfg, cfg.Build.Platforms[0], nil)
-	if err != nil {
+	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, redact: m.redactor(ctx)}
+	if build {
+		ctr, err := m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
+		if err != nil {
+			return nil, err
+		}
+		e.candidate = ctr
+	}
+	if err := e.nameImages(ctx); err != nil {
 		return nil, err
 	}
-	e := &engine{m: m, cfg: cfg, plan: plan, candidate: ctr, fromSource: true, redact: m.redactor(ctx)}
-	if err := e.nameImages(); err != nil {
-		return nil, err
-	}
+	var err error
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
@@ -142,10 +147,10 @@ func (e *engine) variant(platform string) (*dagger.Container, error) {
 		return e.candidate, nil
 	case i < 0 || !e.fromSource:
 		return nil, fmt.Errorf("no %s image to test: the image under test was not built for it (build.platforms: %s)", platform, strings.Join(e.cfg.Build.Platforms, ", "))
-	case i <= len(e.variants):
-		return e.variants[i-1], nil
+	case i > len(e.variants):
+		return nil, fmt.Errorf("no %s image to test: it is built before the cells (Build), and was not", platform)
 	}
-	return e.m.image(e.cfg, platform, nil)
+	return e.variants[i-1], nil
 }
 
 // Build builds, before any cell runs (flow.Builder), what r asks for: the
@@ -170,7 +175,7 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 	if r.Image {
 		jobs = append(jobs, job{platforms[0], e.candidate})
 		for _, p := range platforms[1:] {
-			v, err := e.m.image(e.cfg, p, nil)
+			v, err := e.m.image(ctx, e.cfg, p, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -349,7 +354,7 @@ func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
 		}
 	} else {
 		for _, p := range e.cfg.Build.Platforms[1:] {
-			v, err := e.m.build(e.cfg, e.plan, p, nil)
+			v, err := e.m.build(ctx, e.cfg, e.plan, p, nil)
 			if err != nil {
 				return "", err
 			}

@@ -46,14 +46,14 @@ func imageConfig(cfg *config.Config, im config.Image) *config.Config {
 
 // nameImages prepares each image of a run of several, unbuilt (cells and
 // Build build them); the first is the candidate.
-func (e *engine) nameImages() error {
+func (e *engine) nameImages(ctx context.Context) error {
 	if len(e.plan.Images) < 2 {
 		return nil
 	}
 	e.named = map[string]*namedImage{}
 	for i, im := range e.cfg.Images {
 		cfg := imageConfig(e.cfg, im)
-		ctr, err := e.m.image(cfg, cfg.Build.Platforms[0], nil)
+		ctr, err := e.m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", im.Name, err)
 		}
@@ -83,7 +83,7 @@ func (e *engine) buildNamed(ctx context.Context, r flow.BuildRequest) (*report.B
 		jobs = append(jobs, job{name + " " + im.cfg.Build.Platforms[0], im.ctr})
 		im.variants = nil
 		for _, p := range im.cfg.Build.Platforms[1:] {
-			v, err := e.m.image(im.cfg, p, nil)
+			v, err := e.m.image(ctx, im.cfg, p, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +130,7 @@ func (e *engine) PublishImage(ctx context.Context, name, ref string) (string, er
 		}
 	} else {
 		for _, p := range im.cfg.Build.Platforms[1:] {
-			v, err := e.m.build(im.cfg, e.plan, p, nil)
+			v, err := e.m.build(ctx, im.cfg, e.plan, p, nil)
 			if err != nil {
 				return "", err
 			}

@@ -137,9 +137,12 @@ func (m *Slipway) Build(
 		platform = cfg.Build.Platforms[0]
 	}
 	if target != "" {
+		if !cfg.Build.Buildpacks.IsZero() {
+			return nil, fmt.Errorf("--target: the config builds with build.buildpacks, which has no Dockerfile stage")
+		}
 		cfg.Build.Target = target
 	}
-	return m.build(cfg, plan, platform, buildArg)
+	return m.build(ctx, cfg, plan, platform, buildArg)
 }
 
 // Test runs the config's test matrix and reports every cell.
@@ -164,7 +167,8 @@ func (m *Slipway) Test(
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan, false)
+	// Build from source unless every image is given (by ref, or a container).
+	eng, err := m.engine(ctx, cfg, plan, false, container == nil && len(ref) < len(plan.Images))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +224,7 @@ func (m *Slipway) Promote(
 	if err != nil {
 		return nil, err
 	}
-	eng, err := m.engine(ctx, cfg, plan, true)
+	eng, err := m.engine(ctx, cfg, plan, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -451,8 +455,8 @@ func (m *Slipway) plan(ctx context.Context, shard string) (*config.Config, *runp
 }
 
 // build builds the image for one platform and stamps the plan's labels.
-func (m *Slipway) build(cfg *config.Config, plan *runplan.Plan, platform string, buildArgs []string) (*dagger.Container, error) {
-	ctr, err := m.image(cfg, platform, buildArgs)
+func (m *Slipway) build(ctx context.Context, cfg *config.Config, plan *runplan.Plan, platform string, buildArgs []string) (*dagger.Container, error) {
+	ctr, err := m.image(ctx, cfg, platform, buildArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -470,8 +474,21 @@ func stamp(ctr *dagger.Container, plan *runplan.Plan) *dagger.Container {
 	return ctr
 }
 
-// image builds the image for one platform, without labels.
-func (m *Slipway) image(cfg *config.Config, platform string, buildArgs []string) (*dagger.Container, error) {
+// image builds the image for one platform, without labels: with the
+// config's buildpacks builder, or from the Dockerfile.
+func (m *Slipway) image(ctx context.Context, cfg *config.Config, platform string, buildArgs []string) (*dagger.Container, error) {
+	if !cfg.Build.Buildpacks.IsZero() {
+		if len(buildArgs) > 0 {
+			return nil, fmt.Errorf("--build-arg: the config builds with build.buildpacks, which has no build arguments (set build.buildpacks.env)")
+		}
+		return m.buildpacksImage(ctx, cfg, platform)
+	}
+	return m.dockerImage(cfg, platform, buildArgs)
+}
+
+// dockerImage builds the config's Dockerfile (its build.target) for one
+// platform, without labels.
+func (m *Slipway) dockerImage(cfg *config.Config, platform string, buildArgs []string) (*dagger.Container, error) {
 	args, err := runplan.BuildArgs(cfg.Build.Args, buildArgs)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func (e *engine) stage(target string) (*dagger.Container, error) {
 	}
 	cfg := *e.cfg
 	cfg.Build.Target = target
-	ctr, err := e.m.image(&cfg, cfg.Build.Platforms[0], nil)
+	ctr, err := e.m.dockerImage(&cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,9 @@
 //
 // Every image they pull can be replaced for engines without Docker Hub: in
 // .dagger/tests/.env, BASE_IMAGE=REF@sha256:… (a busybox-like image: sh,
-// echo, mkdir, cat, touch, sleep, test, httpd, wget) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
-// the config's ephemeral.image).
+// echo, mkdir, cat, touch, sleep, test, httpd, wget, tar) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
+// the config's ephemeral.image), and GO_IMAGE=REF@sha256:… (a golang image
+// with go 1.23 or newer, for the Buildpacks check).
 //
 // Promotions go to the ephemeral registry the module starts when the
 // config names no image. Its storage is a cache volume of the engine, so it
@@ -39,6 +40,8 @@ type SlipwayTests struct {
 	BaseImage string
 	// +private
 	RegistryImage string
+	// +private
+	GoImage string
 }
 
 // New creates the checks, with the images they pull.
@@ -51,11 +54,15 @@ func New(
 	// Default: the slipway module's own (registry 2.8.3 from Docker Hub).
 	// +optional
 	registryImage string,
+	// Go image that compiles the CNB lifecycle of the Buildpacks check, pinned by digest.
+	// Default: golang 1.24-alpine from Docker Hub, as testdata/buildpacks/Dockerfile pins it.
+	// +optional
+	goImage string,
 ) *SlipwayTests {
 	if baseImage == "" {
 		baseImage = defaultBaseImage
 	}
-	return &SlipwayTests{BaseImage: baseImage, RegistryImage: registryImage}
+	return &SlipwayTests{BaseImage: baseImage, RegistryImage: registryImage, GoImage: goImage}
 }
 
 const (

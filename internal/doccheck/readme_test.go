@@ -148,11 +148,20 @@ func TestREADMEConfigExample(t *testing.T) {
 	}
 	// "Every field": the example sets every key the schema knows, but the
 	// images section, which excludes image and build: the two-image recipe
-	// (TestREADMEImagesRecipe) shows it.
+	// (TestREADMEImagesRecipe) shows it; and build.buildpacks, the
+	// alternative to the Dockerfile, which TestREADMEBuildpacksRecipe
+	// checks in its own recipe.
 	recipe := imagesRecipe(t)
+	alt := map[string]bool{"buildpacks": true}
+	for _, k := range yamlKeys(t, config.Buildpacks{}) {
+		alt[k] = true
+	}
 	for _, key := range yamlKeys(t, full) {
 		shown := example
-		if key == "images" {
+		switch {
+		case alt[key]:
+			continue
+		case key == "images":
 			shown = recipe
 		}
 		if !strings.Contains(shown, key+":") {

@@ -112,6 +112,11 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`line 2: smoke.duration: 500ms is out of range (1s to 10m0s)`}},
 		{"smoke too long", "smoke:\n  duration: 1d\n",
 			[]string{`line 2: smoke.duration: 24h0m0s is out of range (1s to 10m0s)`}},
+		{"buildpacks of one image of several", "images:\n  - name: a\n  - name: b\n    build:\n      target: runtime\n      buildpacks: {builder: \"b:latest\"}\ntest:\n  suites:\n    - {name: t, run: [x], services: [{name: a, image: a}, {name: b, image: b}]}\n",
+			[]string{
+				`line 5: images[1].build.target: a buildpacks build has no Dockerfile stage: remove it (a runner stage is runner.build.target)`,
+				`line 6: images[1].build.buildpacks.builder: "b:latest" must be pinned by digest (repo@sha256:…): a builder change is then a change of slipway.yaml, which the gate judges like any other`,
+			}},
 		{"platforms values", "smoke: {platforms: every}\ntest:\n  suites:\n    - name: unit\n      run: [go]\n      platforms: arm64\n",
 			[]string{
 				`line 1: smoke.platforms: "every" is not a platforms value (first: the first of build.platforms, or all: every platform built)`,
@@ -426,22 +431,41 @@ func TestFullValues(t *testing.T) {
 
 // TestFullHasEveryField keeps testdata/full.yaml (the README example)
 // complete: every field of every struct is written at least once. The
-// images section excludes image and build, so it and its entries' fields
-// (and only those) are written in testdata/images.yaml instead, README's
-// two-image recipe.
+// Two sections exclude what full.yaml sets, so their fields (and only
+// those) are written in README's recipes instead: images (it replaces
+// image and build) in testdata/images.yaml, and build.buildpacks (it
+// excludes build.target and a second platform) in testdata/buildpacks.yaml.
 func TestFullHasEveryField(t *testing.T) {
 	t.Parallel()
 	seen := fieldsSet(t, "testdata/full.yaml")
-	inImages := fieldsSet(t, "testdata/images.yaml")
+	alts := []struct {
+		file string
+		set  map[string]bool
+		owns func(typ reflect.Type, key string) bool
+	}{
+		{"testdata/images.yaml", fieldsSet(t, "testdata/images.yaml"), func(typ reflect.Type, key string) bool {
+			return typ == reflect.TypeFor[Image]() || key == "Config.images"
+		}},
+		{"testdata/buildpacks.yaml", fieldsSet(t, "testdata/buildpacks.yaml"), func(typ reflect.Type, key string) bool {
+			return typ == reflect.TypeFor[Buildpacks]() || key == "Build.buildpacks"
+		}},
+	}
 	for _, typ := range structTypes(reflect.TypeFor[Config]()) {
 		for name := range fieldsOf(typ) {
 			key := typ.Name() + "." + name
-			switch {
-			case seen[key]:
-			case (typ == reflect.TypeFor[Image]() || key == "Config.images") && inImages[key]:
-			case typ == reflect.TypeFor[Image]() || key == "Config.images":
-				t.Errorf("testdata/images.yaml does not set %s", key)
-			default:
+			if seen[key] {
+				continue
+			}
+			owned := false
+			for _, a := range alts {
+				if a.owns(typ, key) {
+					owned = true
+					if !a.set[key] {
+						t.Errorf("%s does not set %s", a.file, key)
+					}
+				}
+			}
+			if !owned {
 				t.Errorf("testdata/full.yaml does not set %s", key)
 			}
 		}

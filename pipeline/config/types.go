@@ -68,6 +68,45 @@ type Build struct {
 	Args map[string]string `yaml:"args" json:"args"`
 	// Platforms to build. Default [linux/amd64].
 	Platforms []string `yaml:"platforms" json:"platforms"`
+	// Buildpacks builds the image with a Cloud Native Buildpacks builder
+	// instead of the Dockerfile. Default (zero): the Dockerfile.
+	Buildpacks Buildpacks `yaml:"buildpacks" json:"buildpacks"`
+}
+
+// Buildpacks builds the image the way a buildpack platform (a Heroku-style
+// or Paketo builder with the platform's own buildpacks added) does: the
+// builder's lifecycle runs in the builder image against the sources of
+// build.context and exports an OCI image on the run image. The Dockerfile
+// then builds only the runner stages (runner.build.target).
+type Buildpacks struct {
+	// Builder is the builder image, pinned by digest (repo@sha256:…).
+	// Required when the section is given.
+	Builder string `yaml:"builder" json:"builder"`
+	// Buildpacks are extra buildpacks the platform adds to the builder's
+	// own: buildpackage images pinned by digest, added to every group of
+	// the builder's order after the builder's buildpacks, in this order.
+	// The entry FromBuilder ("from=builder") stands for the builder's
+	// group: the refs before it run before the group, those after it
+	// after it. Default none: the builder's order as it is.
+	Buildpacks []string `yaml:"buildpacks" json:"buildpacks"`
+	// Env is the build-time environment the platform gives the buildpacks
+	// (files in the platform directory's env/, e.g. BP_NODE_VERSION).
+	// Default none.
+	Env map[string]string `yaml:"env" json:"env"`
+	// RunImage is the image the app image is built on, pinned by digest.
+	// Default "": the builder's own run image, which must then be pinned
+	// by digest in the builder's metadata.
+	RunImage string `yaml:"runImage" json:"runImage"`
+}
+
+// FromBuilder is the entry of build.buildpacks.buildpacks that stands for
+// the builder's group (pack's --buildpack from=builder).
+const FromBuilder = "from=builder"
+
+// IsZero reports whether b sets nothing: the image is built from the
+// Dockerfile.
+func (b Buildpacks) IsZero() bool {
+	return b.Builder == "" && len(b.Buildpacks) == 0 && len(b.Env) == 0 && b.RunImage == ""
 }
 
 // Test is the matrix run against the built image.

@@ -115,6 +115,57 @@ func (v *validator) buildAt(at string, b *Build) {
 			v.add(p, "duplicate platform %q", pl)
 		}
 	}
+	if !b.Buildpacks.IsZero() {
+		v.buildpacks(at, b)
+	}
+}
+
+// envNameRE is an environment variable name a buildpack can read.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// buildpacks checks build.buildpacks (at is the build section's path)
+// and what it excludes in build.
+func (v *validator) buildpacks(at string, b *Build) {
+	p := at + ".buildpacks"
+	bp := b.Buildpacks
+	switch {
+	case bp.Builder == "":
+		v.add(p+".builder", "must be set: the builder image, pinned by digest (repo@sha256:…)")
+	case !isDigest(bp.Builder):
+		v.add(p+".builder", "%q must be pinned by digest (repo@sha256:…): a builder change is then a change of slipway.yaml, which the gate judges like any other", bp.Builder)
+	}
+	for i, ref := range bp.Buildpacks {
+		ip := index(p+".buildpacks", i)
+		switch {
+		case slices.Index(bp.Buildpacks, ref) < i:
+			v.add(ip, "duplicate entry %q", ref)
+		case ref == FromBuilder:
+		case !isDigest(ref):
+			v.add(ip, "%q is not a buildpack image pinned by digest (repo@sha256:…) or %s", ref, FromBuilder)
+		}
+	}
+	for _, k := range sortedKeys(bp.Env) {
+		switch {
+		case !envNameRE.MatchString(k):
+			v.add(keyPath(p+".env", k), "%q is not an environment variable name (letters, digits and _, not starting with a digit)", k)
+		case strings.HasPrefix(k, "CNB_"):
+			v.add(keyPath(p+".env", k), "CNB_ variables are the lifecycle's own, not the build's environment")
+		}
+	}
+	if bp.RunImage != "" && !isDigest(bp.RunImage) {
+		v.add(p+".runImage", "%q must be pinned by digest (repo@sha256:…)", bp.RunImage)
+	}
+	if len(b.Platforms) > 1 {
+		v.add(at+".platforms", "a buildpacks build makes the image of one platform, with the builder's variant for it: list one platform")
+	}
+	if b.Target != "" {
+		v.add(at+".target", "a buildpacks build has no Dockerfile stage: remove it (a runner stage is runner.build.target)")
+	}
+}
+
+func isDigest(ref string) bool {
+	_, err := name.NewDigest(ref)
+	return err == nil
 }
 
 // relative checks a path that must stay inside of.
