@@ -160,11 +160,20 @@ func (e *engine) registryOf(ref string) string {
 }
 
 // subject is what test tests: the image built from source, or the refs
-// given (test --ref), one per image of the run.
-func (m *Slipway) subject(plan *runplan.Plan, refs []string) (flow.Subject, error) {
+// given (test --ref), one per image of the run. A baseline is the refs
+// given only, and the plan keeps the cells they can run (flow.BaselineOf).
+func (m *Slipway) subject(plan *runplan.Plan, refs []string, baseline bool) (flow.Subject, error) {
 	pinned, err := plan.ImageRefs(refs)
 	if err != nil {
 		return flow.Subject{}, err
+	}
+	if baseline {
+		s, cells, err := flow.BaselineOf(plan, pinned)
+		if err != nil {
+			return s, fmt.Errorf("--baseline: %w", err)
+		}
+		plan.Cells = cells
+		return s, nil
 	}
 	s := flow.Subject{Role: flow.Candidate}
 	for i, im := range plan.Images {

@@ -162,13 +162,21 @@ func (m *Slipway) Test(
 	// Container to test instead of building from source (e.g. an image address). Ignored with --ref.
 	// +optional
 	container *dagger.Container,
+	// The refs are baselines: build nothing, and leave out the cells of images given none.
+	// A sharded workflow's baseline jobs set it: an image with no baseline yet is then
+	// judged on the candidate alone, as promote does.
+	// +optional
+	baseline bool,
 ) (*TestReport, error) {
 	cfg, plan, err := m.plan(ctx, shard)
 	if err != nil {
 		return nil, err
 	}
+	if baseline && container != nil {
+		return nil, errors.New("--baseline: give the baseline images by --ref, not --container")
+	}
 	// Build from source unless every image is given (by ref, or a container).
-	eng, err := m.engine(ctx, cfg, plan, false, container == nil && len(ref) < len(plan.Images))
+	eng, err := m.engine(ctx, cfg, plan, false, !baseline && container == nil && len(ref) < len(plan.Images))
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +189,7 @@ func (m *Slipway) Test(
 			plan.OnePlatform() // a container has one platform
 		}
 	}
-	subject, err := m.subject(plan, ref)
+	subject, err := m.subject(plan, ref, baseline)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,8 @@ var imageNames = []string{"localnode", "rpcnode"}
 // jobs in a pinned runner reaches both. Each image is built once; the first
 // promotion creates both floating tags; a candidate whose rpcnode never gets
 // healthy is blocked and moves neither; a fixed pair moves both, each from
-// its own baseline. test --ref NAME=REF tests the promoted pair by digest.
+// its own baseline. test --ref NAME=REF tests the promoted pair by digest,
+// and test --baseline with localnode's ref alone runs none of the cells.
 //
 // +check
 // +cache="session"
@@ -73,6 +74,15 @@ func (t *SlipwayTests) ImagesPromote(ctx context.Context) error {
 			name, _ := c.Name(ctx)
 			return fmt.Errorf("test --ref %v: cell %s %s (%v), want pass", refs, name, status, err)
 		}
+	}
+	// A baseline of localnode alone (rpcnode as if new): every cell needs
+	// rpcnode, so none runs, and nothing is built in its place.
+	cells, err = s.slipwayConfig("retest", s.imagesConfig("base", "base")).Test(dagger.SlipwayTestOpts{Ref: refs[:1], Baseline: true}).Cells(ctx)
+	if err != nil {
+		return fmt.Errorf("test --baseline --ref %s: %w", refs[0], err)
+	}
+	if len(cells) != 0 {
+		return fmt.Errorf("test --baseline --ref %s: %d cells, want none: each needs rpcnode, which has no baseline given", refs[0], len(cells))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -91,6 +92,20 @@ func subjectOf(p *runplan.Plan, role string, refs []string) Subject {
 		s.Images = append(s.Images, Target{Role: role, Ref: refs[i], Image: im.Name})
 	}
 	return s
+}
+
+// BaselineOf is the baseline of a run tested apart from its candidate
+// (a sharded workflow's baseline jobs, `test --baseline`): refs holds each
+// image's baseline ("" for an image with none yet). It returns the
+// subject of the images that have one, never anything built from source,
+// and the cells it can run: those whose images all have a baseline. The
+// gate then judges the others on the candidate alone, as Promote does.
+func BaselineOf(p *runplan.Plan, refs []string) (Subject, []matrix.Cell, error) {
+	if !slices.ContainsFunc(refs, func(r string) bool { return r != "" }) {
+		return Subject{}, nil, errors.New("a baseline is given by ref: --ref REPO@sha256:…, or NAME=REPO@sha256:… for each image that has one")
+	}
+	cells, _ := baselineCells(p, p.Cells, refs)
+	return subjectOf(p, Baseline, refs), cells, nil
 }
 
 // CellImages lists the images of the run a cell runs: the one its command

@@ -385,3 +385,60 @@ func TestPromoteImagesRollback(t *testing.T) {
 	}
 	t.Logf("PromoteAll rollback: %d faults injected; undone: %s", fault.Injected(), strings.Join(out.Undone, "; "))
 }
+
+// TestBaselineOf: a baseline given by refs (the sharded workflow's
+// baseline jobs) tests only the images it has, builds nothing, and leaves
+// out the cells of an image with no baseline yet, so that the gate judges
+// them on the candidate alone: a new image that fails is never excused as
+// a known failure of a "baseline" that ran the candidate's image.
+func TestBaselineOf(t *testing.T) {
+	t.Parallel()
+	plan, err := runplan.New(clusterConfig("ghcr.io"), gitctx.Context{Revision: rev}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "ghcr.io/acme/localnode@sha256:" + strings.Repeat("a", 64)
+	rpc := "ghcr.io/acme/rpcnode@sha256:" + strings.Repeat("b", 64)
+	for _, tt := range []struct {
+		name   string
+		refs   []string
+		images []string
+		cells  []string
+		err    string
+	}{
+		{"both images", []string{local, rpc}, []string{"localnode=" + local, "rpcnode=" + rpc},
+			[]string{"chain-transfers", "chain-contracts", "chain-rpc", "rpc-selftest", "localnode-selftest"}, ""},
+		{"rpcnode has none yet", []string{local, ""}, []string{"localnode=" + local}, []string{"localnode-selftest"}, ""},
+		{"none", []string{"", ""}, nil, nil, "a baseline is given by ref"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, cells, err := BaselineOf(plan, tt.refs)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("BaselineOf = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var images, ids []string
+			for _, im := range s.Images {
+				if im.Ref == "" {
+					t.Errorf("the baseline builds %s from source", im.Image)
+				}
+				images = append(images, im.Image+"="+im.Ref)
+			}
+			for _, c := range cells {
+				ids = append(ids, c.ID)
+			}
+			if !slices.Equal(images, tt.images) || !slices.Equal(ids, tt.cells) {
+				t.Errorf("images %v and cells %v, want %v and %v", images, ids, tt.images, tt.cells)
+			}
+			if s.Role != Baseline || s.buildRequest(nil).Images() != 0 {
+				t.Errorf("subject %+v: a baseline builds nothing", s)
+			}
+		})
+	}
+}
