@@ -347,25 +347,36 @@ func (e *engine) Inspect(ctx context.Context, t flow.Target) (flow.ImageConfig, 
 // index, stamped with the run's labels, and returns the digest reference
 // the registry stored.
 func (e *engine) Publish(ctx context.Context, ref string) (string, error) {
-	var variants []*dagger.Container
-	if e.variants != nil {
-		for _, v := range e.variants {
+	return e.publish(ctx, e.cfg, e.candidate, e.variants, e.plan.Repository, ref)
+}
+
+// publish pushes first and the other platforms of cfg's build (as Build
+// built them, else built now) in one image index, stamped with the run's
+// labels, to ref in repo: through the ephemeral registry service, or with
+// the module's credentials where repo's registry is an image's of the run.
+func (e *engine) publish(ctx context.Context, cfg *config.Config, first *dagger.Container, built []*dagger.Container, repo, ref string) (string, error) {
+	variants := make([]*dagger.Container, 0, len(cfg.Build.Platforms)-1)
+	if built != nil {
+		for _, v := range built {
 			variants = append(variants, stamp(v, e.plan))
 		}
 	} else {
-		for _, p := range e.cfg.Build.Platforms[1:] {
-			v, err := e.m.build(ctx, e.cfg, e.plan, p, nil)
+		for _, p := range cfg.Build.Platforms[1:] {
+			v, err := e.m.build(ctx, cfg, e.plan, p, nil)
 			if err != nil {
 				return "", err
 			}
 			variants = append(variants, v)
 		}
 	}
-	ctr := stamp(e.candidate, e.plan)
-	if e.m.RegistryPassword != nil && e.registry == nil {
-		ctr = ctr.WithRegistryAuth(e.plan.RegistryHost(), e.m.RegistryUsername, e.m.RegistryPassword)
+	ctr := stamp(first, e.plan)
+	opts := dagger.ContainerPublishOpts{PlatformVariants: variants}
+	if runplan.IsEphemeral(ref) {
+		opts.RegistryService = e.registry
+	} else if host := e.registryOf(repo); e.m.RegistryPassword != nil && host != "" {
+		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
 	}
-	return ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: variants, RegistryService: e.registry})
+	return ctr.Publish(ctx, ref, opts)
 }
 
 // execError keeps the failing command's stderr when the engine gives one.

@@ -123,29 +123,7 @@ func (e *engine) PublishImage(ctx context.Context, name, ref string) (string, er
 	if !ok {
 		return "", fmt.Errorf("no image %s in this run", name)
 	}
-	variants := make([]*dagger.Container, 0, len(im.cfg.Build.Platforms)-1)
-	if im.variants != nil {
-		for _, v := range im.variants {
-			variants = append(variants, stamp(v, e.plan))
-		}
-	} else {
-		for _, p := range im.cfg.Build.Platforms[1:] {
-			v, err := e.m.build(ctx, im.cfg, e.plan, p, nil)
-			if err != nil {
-				return "", err
-			}
-			variants = append(variants, v)
-		}
-	}
-	ctr := stamp(im.ctr, e.plan)
-	if host := e.registryOf(im.repo); e.m.RegistryPassword != nil && host != "" && !runplan.IsEphemeral(im.repo) {
-		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
-	}
-	opts := dagger.ContainerPublishOpts{PlatformVariants: variants}
-	if runplan.IsEphemeral(ref) {
-		opts.RegistryService = e.registry
-	}
-	return ctr.Publish(ctx, ref, opts)
+	return e.publish(ctx, im.cfg, im.ctr, im.variants, im.repo, ref)
 }
 
 // registryOf is the registry host of ref when it is the registry of one

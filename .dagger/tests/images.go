@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -164,15 +163,7 @@ type imagesPromotion struct {
 }
 
 func readImagesPromotion(ctx context.Context, p *dagger.SlipwayPromotion) (*imagesPromotion, error) {
-	text, err := p.JSON(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out imagesPromotion
-	if err := json.Unmarshal([]byte(text), &out); err != nil {
-		return nil, fmt.Errorf("promotion JSON: %w", err)
-	}
-	return &out, nil
+	return readPromotionAs[imagesPromotion](ctx, p)
 }
 
 // expectImages checks a passing promotion of both images: each published

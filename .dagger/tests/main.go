@@ -629,11 +629,16 @@ type promotion struct {
 }
 
 func readPromotion(ctx context.Context, p *dagger.SlipwayPromotion) (*promotion, error) {
+	return readPromotionAs[promotion](ctx, p)
+}
+
+// readPromotionAs reads a promotion's JSON into T.
+func readPromotionAs[T any](ctx context.Context, p *dagger.SlipwayPromotion) (*T, error) {
 	text, err := p.JSON(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out promotion
+	var out T
 	if err := json.Unmarshal([]byte(text), &out); err != nil {
 		return nil, fmt.Errorf("promotion JSON: %w", err)
 	}
