@@ -1,10 +1,6 @@
 package config
 
-import (
-	"reflect"
-	"strings"
-	"testing"
-)
+import "testing"
 
 const (
 	testBuilder = "docker.io/paketobuildpacks/builder-jammy-base@sha256:5a5b8b2e44c5a2c56a6e4b1d0c2f8d5e3b4a9c7d1e2f3a4b5c6d7e8f9a0b1c2d"
@@ -15,11 +11,7 @@ const (
 // the field at fault, with its line.
 func TestBuildpacksErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
+	tests := []loadErrorCase{
 		{"pinned builder", "build:\n  buildpacks: {builder: \"" + testBuilder + "\"}\n", nil},
 		{"builder by tag", "build:\n  buildpacks:\n    builder: paketobuildpacks/builder-jammy-base:latest\n",
 			[]string{`line 3: build.buildpacks.builder: "paketobuildpacks/builder-jammy-base:latest" must be pinned by digest (repo@sha256:…): a builder change is then a change of slipway.yaml, which the gate judges like any other`}},
@@ -50,19 +42,7 @@ func TestBuildpacksErrors(t *testing.T) {
 		{"unknown key", "build:\n  buildpacks: {builder: \"" + testBuilder + "\", runimage: x}\n",
 			[]string{`line 2: build.buildpacks.runimage: unknown field (did you mean "runImage"?)`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := Load(strings.NewReader(tt.doc))
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
+	checkLoadErrors(t, tests)
 }
 
 // TestBuildpacksRecipe: README's buildpacks recipe loads as written.

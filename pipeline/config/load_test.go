@@ -84,10 +84,7 @@ func TestBadConfigs(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, doc string
-		want      []string
-	}{
+	tests := []loadErrorCase{
 		{"unknown top-level key", "imagee: x\n",
 			[]string{`line 1: imagee: unknown field (did you mean "image"?)`}},
 		{"unknown nested key", "test:\n  timeout: 5m\n\n  paralelism: 4\n",
@@ -277,6 +274,18 @@ func TestLoadErrors(t *testing.T) {
 		{"newline in value stays on one line", "gate: {mode: \"a\\nb\"}\n",
 			[]string{`line 1: gate.mode: "a\nb" is not a gate mode (no-regression or strict)`}},
 	}
+	checkLoadErrors(t, tests)
+}
+
+// loadErrorCase is a document and the errors Load must return for it, one
+// a line (none: it loads).
+type loadErrorCase struct {
+	name, doc string
+	want      []string
+}
+
+func checkLoadErrors(t *testing.T, tests []loadErrorCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
