@@ -135,8 +135,62 @@ func FuzzPromoteArgs(f *testing.F) {
 			}
 			return
 		}
-		if a.req.Source.DigestStr() == "" || a.req.To.RepositoryStr() == "" {
-			t.Fatalf("parsePromoteArgs(%q) accepted %+v", s, a.req)
+		for _, req := range a.reqs {
+			if req.Source.DigestStr() == "" || req.To.RepositoryStr() == "" {
+				t.Fatalf("parsePromoteArgs(%q) accepted %+v", s, req)
+			}
+		}
+		if len(a.reqs) == 0 {
+			t.Fatalf("parsePromoteArgs(%q) accepted no image", s)
 		}
 	})
+}
+
+// TestPromoteSeveralImages: the images of one run (a sharded workflow's
+// gate job) are promoted together: their floating tags move for all or
+// none, each from its own baseline.
+func TestPromoteSeveralImages(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	toL, toR := reg.Ref("prod/localnode"), reg.Ref("prod/rpcnode")
+	baseL := registrytest.PushImage(t, reg.Ref("ci/localnode:base"), registrytest.ImageSpec{})
+	baseR := registrytest.PushImage(t, reg.Ref("ci/rpcnode:base"), registrytest.ImageSpec{})
+	candL := registrytest.PushImage(t, reg.Ref("ci/localnode:cand"), registrytest.ImageSpec{})
+	candR := registrytest.PushImage(t, reg.Ref("ci/rpcnode:cand"), registrytest.ImageSpec{})
+	if code, _, stderr := slipway(t, nil, "promote", baseL.String(), baseR.String(), "--to", toL, "--to", toR, "--floating", "stable", "--expect", "none", "--expect", "none"); code != 0 {
+		t.Fatalf("promoting the baselines: %s", stderr)
+	}
+	stable := func() (string, string) {
+		l, _ := registrytest.Head(t, toL+":stable")
+		r, _ := registrytest.Head(t, toR+":stable")
+		return l.DigestStr(), r.DigestStr()
+	}
+	if l, r := stable(); l != baseL.DigestStr() || r != baseR.DigestStr() {
+		t.Fatalf("stable at %s and %s after the first promotion", l, r)
+	}
+	steps := []struct {
+		name         string
+		args         []string
+		wantCode     int
+		stdout       string
+		stderr       string
+		wantL, wantR string
+	}{
+		{"rpcnode's baseline moved: neither moves", []string{candL.String(), candR.String(), "--to", toL, "--to", toR, "--floating", "stable", "--expect", baseL.DigestStr(), "--expect", candR.DigestStr()}, 1,
+			"", "image 2 of 2", baseL.DigestStr(), baseR.DigestStr()},
+		{"one --to for two images", []string{candL.String(), candR.String(), "--to", toL}, 2, "", "one per SRC: 2 SRC, 1 --to", baseL.DigestStr(), baseR.DigestStr()},
+		{"three --expect for two images", []string{candL.String(), candR.String(), "--to", toL, "--to", toR, "--expect", "none", "--expect", "none", "--expect", "none"}, 2, "", "one per SRC, in order: 2 SRC, 3 --expect", baseL.DigestStr(), baseR.DigestStr()},
+		{"one repository twice", []string{candL.String(), candR.String(), "--to", toL, "--to", toL}, 2, "", "given twice", baseL.DigestStr(), baseR.DigestStr()},
+		{"both move", []string{candL.String(), candR.String(), "--to", toL, "--to", toR, "--tag", "sha-c", "--floating", "stable", "--expect", baseL.DigestStr(), "--expect", baseR.DigestStr(), "--decision", "pass"}, 0,
+			"floating tag stable: moved from " + baseR.DigestStr() + " to " + candR.DigestStr(), "", candL.DigestStr(), candR.DigestStr()},
+	}
+	for _, st := range steps {
+		code, stdout, stderr := slipway(t, nil, append([]string{"promote"}, st.args...)...)
+		if code != st.wantCode || !strings.Contains(stderr, st.stderr) || !strings.Contains(stdout, st.stdout) {
+			t.Fatalf("%s: exit %d, stderr %q; want %d, %q\nstdout:\n%s", st.name, code, stderr, st.wantCode, st.stderr, stdout)
+		}
+		if l, r := stable(); l != st.wantL || r != st.wantR {
+			t.Errorf("%s: stable at %s and %s, want %s and %s", st.name, l, r, st.wantL, st.wantR)
+		}
+	}
 }

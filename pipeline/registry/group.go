@@ -19,6 +19,18 @@ type GroupResult struct {
 	Undone []string `json:"undone,omitempty"`
 }
 
+// Lines is what the group did, one line per thing: each image's lines in
+// order (an image never reached has none), then what was moved back.
+func (g *GroupResult) Lines() []string {
+	var out []string
+	for _, r := range g.Results {
+		if r != nil {
+			out = append(out, r.Lines()...)
+		}
+	}
+	return append(out, g.Undone...)
+}
+
 // beforeGroupMember, when set (tests), runs before PromoteAll promotes
 // request i, after the group's plan passed.
 var beforeGroupMember func(i int)
