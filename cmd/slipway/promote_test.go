@@ -121,6 +121,7 @@ func FuzzPromoteArgs(f *testing.F) {
 		"reg.io/ci/app@sha256:" + strings.Repeat("a", 64) + " --to reg.io/prod/app --tag v1 --floating stable --expect none",
 		"--to x --dry-run --format json reg.io/a@sha256:" + strings.Repeat("0", 64),
 		"--tag", "-h", "a b c", "--format=yaml x", "x@sha256:zz --to y",
+		"r/a@sha256:" + strings.Repeat("a", 64) + " r/b@sha256:" + strings.Repeat("b", 64) + " --to r/a --expect none --to r/b --expect sha256:" + strings.Repeat("c", 64) + " --floating stable",
 	} {
 		f.Add(s)
 	}
