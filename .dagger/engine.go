@@ -163,32 +163,62 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 	if r.Names != nil {
 		return e.buildNamed(ctx, r)
 	}
-	type job struct {
-		what string
-		ctr  *dagger.Container
-	}
-	var jobs []job
+	var jobs []buildJob
 	platforms := e.cfg.Build.Platforms
 	if !e.fromSource {
 		platforms = platforms[:1]
 	}
 	if r.Image {
-		jobs = append(jobs, job{platforms[0], e.candidate})
+		jobs = append(jobs, buildJob{platforms[0], e.candidate})
 		for _, p := range platforms[1:] {
 			v, err := e.m.image(ctx, e.cfg, p, nil)
 			if err != nil {
 				return nil, err
 			}
-			jobs = append(jobs, job{p, v})
+			jobs = append(jobs, buildJob{p, v})
 		}
 	}
-	for _, st := range r.Stages {
+	stages, err := e.stageJobs(r.Stages)
+	if err != nil {
+		return nil, err
+	}
+	b, took, err := buildAll(ctx, append(jobs, stages...))
+	if err != nil {
+		return nil, err
+	}
+	if r.Image {
+		e.variants = nil
+		for _, j := range jobs[1:len(platforms)] {
+			e.variants = append(e.variants, j.ctr)
+		}
+		b.Platforms = report.PlatformsBuilt(platforms, took[:len(platforms)])
+	}
+	return b, nil
+}
+
+// buildJob is one container Build syncs: an image of one platform, or a
+// runner stage.
+type buildJob struct {
+	what string
+	ctr  *dagger.Container
+}
+
+// stageJobs are the runner stages the cells need, each built once.
+func (e *engine) stageJobs(stages []string) ([]buildJob, error) {
+	var jobs []buildJob
+	for _, st := range stages {
 		ctr, err := e.stage(st)
 		if err != nil {
 			return nil, fmt.Errorf("the runner stage %s: %w", st, err)
 		}
-		jobs = append(jobs, job{"the runner stage " + st, ctr})
+		jobs = append(jobs, buildJob{"the runner stage " + st, ctr})
 	}
+	return jobs, nil
+}
+
+// buildAll syncs every job at once and times each: any that does not
+// build fails the run, with every failure named.
+func buildAll(ctx context.Context, jobs []buildJob) (*report.Build, []report.Duration, error) {
 	took := make([]report.Duration, len(jobs))
 	errs := make([]error, len(jobs))
 	start := time.Now()
@@ -204,17 +234,9 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b := &report.Build{Images: len(jobs), Duration: report.Duration(time.Since(start))}
-	if r.Image {
-		e.variants = nil
-		for _, j := range jobs[1:len(platforms)] {
-			e.variants = append(e.variants, j.ctr)
-		}
-		b.Platforms = report.PlatformsBuilt(platforms, took[:len(platforms)])
-	}
-	return b, nil
+	return &report.Build{Images: len(jobs), Duration: report.Duration(time.Since(start))}, took, nil
 }
 
 // Exec runs one attempt of one cell: in its runner (by default the image

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"dagger/slipway/internal/dagger"
 
@@ -70,17 +67,15 @@ func (e *engine) nameImages(ctx context.Context) error {
 // runner stages: each once, timed, and any that does not build fails the
 // run before anything is written.
 func (e *engine) buildNamed(ctx context.Context, r flow.BuildRequest) (*report.Build, error) {
-	type job struct {
-		what string
-		ctr  *dagger.Container
-	}
-	var jobs []job
-	for _, name := range r.Names {
+	var jobs []buildJob
+	platforms := make([][]string, len(r.Names))
+	for i, name := range r.Names {
 		im, ok := e.named[name]
 		if !ok {
 			return nil, fmt.Errorf("no image %s in this run", name)
 		}
-		jobs = append(jobs, job{name + " " + im.cfg.Build.Platforms[0], im.ctr})
+		platforms[i] = im.cfg.Build.Platforms
+		jobs = append(jobs, buildJob{name + " " + im.cfg.Build.Platforms[0], im.ctr})
 		im.variants = nil
 		for _, p := range im.cfg.Build.Platforms[1:] {
 			v, err := e.m.image(ctx, im.cfg, p, nil)
@@ -88,31 +83,20 @@ func (e *engine) buildNamed(ctx context.Context, r flow.BuildRequest) (*report.B
 				return nil, err
 			}
 			im.variants = append(im.variants, v)
-			jobs = append(jobs, job{name + " " + p, v})
+			jobs = append(jobs, buildJob{name + " " + p, v})
 		}
 	}
-	for _, st := range r.Stages {
-		ctr, err := e.stage(st)
-		if err != nil {
-			return nil, fmt.Errorf("the runner stage %s: %w", st, err)
-		}
-		jobs = append(jobs, job{"the runner stage " + st, ctr})
-	}
-	errs := make([]error, len(jobs))
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() {
-			if _, err := j.ctr.Sync(ctx); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", j.what, execError(err))
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	images := len(jobs)
+	stages, err := e.stageJobs(r.Stages)
+	if err != nil {
 		return nil, err
 	}
-	return &report.Build{Images: len(jobs), Duration: report.Duration(time.Since(start))}, nil
+	b, took, err := buildAll(ctx, append(jobs, stages...))
+	if err != nil {
+		return nil, err
+	}
+	b.Platforms = report.ImagePlatformsBuilt(r.Names, platforms, took[:images])
+	return b, nil
 }
 
 // PublishImage pushes an image of a run of several (flow.ImagePublisher),

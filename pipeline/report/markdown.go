@@ -80,8 +80,19 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 		}
 		fmt.Fprintf(bw, "Built %s once, in %s, before the cells ran: cell times are test time only.\n\n", images, b.Duration.Std().Round(100*time.Millisecond))
 		if len(b.Platforms) > 0 {
-			bw.WriteString("| platform | status | build |\n|---|---|---|\n")
+			named := b.Platforms[0].Image != ""
+			if named {
+				bw.WriteString("| image ")
+			}
+			bw.WriteString("| platform | status | build |\n")
+			if named {
+				bw.WriteString("|---")
+			}
+			bw.WriteString("|---|---|---|\n")
 			for _, p := range b.Platforms {
+				if named {
+					fmt.Fprintf(bw, "| %s ", p.Image)
+				}
 				what := "✅ tested"
 				switch p.Status {
 				case PlatformSmokeTested:

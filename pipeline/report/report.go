@@ -256,6 +256,9 @@ const (
 
 // PlatformBuild is one platform's image of the run.
 type PlatformBuild struct {
+	// Image names the image of a run of several (images:); "" for the
+	// run's one image.
+	Image    string   `json:"image,omitempty"`
 	Platform string   `json:"platform"`
 	Status   string   `json:"status"`
 	Duration Duration `json:"duration"`
@@ -284,8 +287,8 @@ func (r *Report) MarkPlatforms() {
 	}
 	for i := range r.Build.Platforms {
 		p := &r.Build.Platforms[i]
-		if i == 0 {
-			continue
+		if p.Status == PlatformTested {
+			continue // an image's first platform, where its cells ran
 		}
 		p.Cells, p.Status, p.Note = 0, PlatformBuiltOnly, ""
 		for _, c := range r.Cells {
@@ -327,6 +330,29 @@ func PlatformsBuilt(platforms []string, took []Duration) []PlatformBuild {
 		out[i] = PlatformBuild{Platform: p, Status: PlatformBuiltOnly, Duration: took[i]}
 	}
 	out[0].Status = PlatformTested
+	return out
+}
+
+// ImagePlatformsBuilt is PlatformsBuilt for a run of several images:
+// each image's platforms in turn (platforms[i] are images[i]'s, took
+// their build times in the same order), named by image. Nil when no image
+// has more than one platform.
+func ImagePlatformsBuilt(images []string, platforms [][]string, took []Duration) []PlatformBuild {
+	if !slices.ContainsFunc(platforms, func(ps []string) bool { return len(ps) > 1 }) {
+		return nil
+	}
+	var out []PlatformBuild
+	k := 0
+	for i, name := range images {
+		for j, p := range platforms[i] {
+			b := PlatformBuild{Image: name, Platform: p, Status: PlatformBuiltOnly, Duration: took[k]}
+			if j == 0 {
+				b.Status = PlatformTested
+			}
+			out = append(out, b)
+			k++
+		}
+	}
 	return out
 }
 

@@ -339,3 +339,39 @@ func TestMarkPlatforms(t *testing.T) {
 		}
 	}
 }
+
+// TestImagePlatformsBuilt: in a run of several images, each image's first
+// platform is where its cells ran, its others are built only, and the
+// table names the image.
+func TestImagePlatformsBuilt(t *testing.T) {
+	t.Parallel()
+	if got := ImagePlatformsBuilt([]string{"a", "b"}, [][]string{{"linux/amd64"}, {"linux/amd64"}}, []Duration{1, 2}); got != nil {
+		t.Errorf("one platform each: %+v, want no table", got)
+	}
+	r := &Report{Build: &Build{Images: 3, Platforms: ImagePlatformsBuilt(
+		[]string{"localnode", "rpcnode"},
+		[][]string{{"linux/amd64", "linux/arm64"}, {"linux/amd64"}},
+		[]Duration{Duration(time.Second), Duration(2 * time.Second), Duration(3 * time.Second)})}}
+	r.MarkPlatforms()
+	want := []PlatformBuild{
+		{Image: "localnode", Platform: "linux/amd64", Status: PlatformTested, Duration: Duration(time.Second)},
+		{Image: "localnode", Platform: "linux/arm64", Status: PlatformBuiltOnly, Duration: Duration(2 * time.Second)},
+		{Image: "rpcnode", Platform: "linux/amd64", Status: PlatformTested, Duration: Duration(3 * time.Second)},
+	}
+	if !reflect.DeepEqual(r.Build.Platforms, want) {
+		t.Errorf("platforms:\n got %+v\nwant %+v", r.Build.Platforms, want)
+	}
+	var b strings.Builder
+	if err := r.WriteMarkdown(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"| image | platform | status | build |\n|---|---|---|---|\n",
+		"| localnode | `linux/arm64` | 🔨 built only: no cell ran on it | 2s |",
+		"| rpcnode | `linux/amd64` | ✅ tested | 3s |",
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("Markdown lacks %q:\n%s", line, b.String())
+		}
+	}
+}
