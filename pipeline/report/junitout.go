@@ -24,7 +24,8 @@ type JUnitSuite struct {
 // did not pass gets a synthetic case "[slipway] cell <status>" carrying its
 // reason, so CI test views show a timeout or an engine error too; a cell with
 // no cases gets one such case whatever its status, and a cell that did not
-// pass gets its log tail as system-out.
+// pass gets its log tail as system-out. A cell the engine could not run on
+// its platform (NotRun) is a suite with one skipped case saying why.
 func (r *Report) JUnitSuites() []JUnitSuite {
 	suites := make([]JUnitSuite, 0, len(r.Cells))
 	for _, c := range r.Cells {
@@ -53,6 +54,13 @@ func (r *Report) JUnitSuites() []JUnitSuite {
 			s.SystemOut = c.LogTail
 		}
 		suites = append(suites, s)
+	}
+	for _, n := range r.NotRun {
+		suites = append(suites, JUnitSuite{
+			Name:       n.ID,
+			Properties: []AxisValue{{"slipway.status", "not-run"}, {"slipway.platform", n.Platform}},
+			Cases:      []Case{{Suite: n.ID, Classname: n.ID, Name: "[slipway] cell not run", Status: CaseSkip, Message: n.Reason}},
+		})
 	}
 	return suites
 }

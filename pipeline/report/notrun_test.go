@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,29 @@ func TestAlignNotRun(t *testing.T) {
 				t.Errorf("not run %+v and %+v", tt.a.NotRun, tt.b)
 			}
 		})
+	}
+}
+
+// TestNotRunInJUnit: a cell not run on its platform shows in CI test views
+// as a skipped case that says why, not as a pass and not as nothing.
+func TestNotRunInJUnit(t *testing.T) {
+	t.Parallel()
+	r := &Report{Version: Version, Cells: []CellResult{{ID: "unit", Status: Pass, Cases: []Case{{Suite: "pkg", Name: "TestA", Status: CasePass}}}},
+		NotRun: []NotRunCell{{ID: "unit@linux/s390x", Platform: "linux/s390x", Reason: "the engine cannot run linux/s390x images"}}}
+	var b strings.Builder
+	if err := r.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := ParseJUnit(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cases {
+		got = append(got, fmt.Sprintf("%s/%s %s %s", c.Suite, c.Name, c.Status, c.Message))
+	}
+	want := []string{"unit/TestA pass ", "unit@linux/s390x/[slipway] cell not run skip the engine cannot run linux/s390x images"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("JUnit cases %q, want %q\n%s", got, want, b.String())
 	}
 }
