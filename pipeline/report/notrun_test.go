@@ -81,3 +81,46 @@ func TestNotRunInJUnit(t *testing.T) {
 		t.Errorf("JUnit cases %q, want %q\n%s", got, want, b.String())
 	}
 }
+
+// FuzzReadReport: a report file as `slipway gate` reads it (outside
+// input): reading, merging and aligning never panic, and what they accept
+// never has a cell both run and not run.
+func FuzzReadReport(f *testing.F) {
+	for _, s := range []string{
+		`{"version":1,"cells":[{"id":"unit","status":"pass"}]}`,
+		`{"version":1,"cells":[{"id":"unit","status":"fail"}],"notRun":[{"id":"unit@linux/arm64","platform":"linux/arm64","reason":"x"}]}`,
+		`{"version":1,"cells":[{"id":"unit@linux/arm64","status":"pass","platform":"linux/arm64"}],"notRun":[{"id":"unit@linux/arm64","platform":"linux/arm64","reason":"x"}]}`,
+		`{"version":1,"shard":"1/2","cells":[],"notRun":[{"id":"a@x/y","platform":"x/y","reason":""}]}`,
+	} {
+		f.Add(s, `{"version":1,"cells":[{"id":"unit","status":"pass"},{"id":"unit@linux/arm64","status":"fail","platform":"linux/arm64"}]}`)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ra, errA := ReadJSON(strings.NewReader(a))
+		rb, errB := ReadJSON(strings.NewReader(b))
+		if errA != nil || errB != nil {
+			return
+		}
+		if m, err := Merge(ra, rb); err == nil {
+			checkRunOrNot(t, m)
+		}
+		AlignNotRun(ra, rb)
+		checkRunOrNot(t, ra)
+		checkRunOrNot(t, rb)
+		var w strings.Builder
+		_ = ra.WriteMarkdown(&w, "")
+		_ = ra.WriteJUnit(&w)
+	})
+}
+
+func checkRunOrNot(t *testing.T, r *Report) {
+	t.Helper()
+	run := map[string]bool{}
+	for _, c := range r.Cells {
+		run[c.ID] = true
+	}
+	for _, n := range r.NotRun {
+		if run[n.ID] {
+			t.Fatalf("cell %s is both run and not run: %+v", n.ID, r)
+		}
+	}
+}

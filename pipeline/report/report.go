@@ -561,6 +561,9 @@ func Merge(reports ...*Report) (*Report, error) {
 	if out.Cells == nil {
 		out.Cells = []CellResult{}
 	}
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("the merged report: %w", err) // a cell not run in one shard and run in another
+	}
 	return out, nil
 }
 
