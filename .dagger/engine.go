@@ -169,13 +169,9 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 		platforms = platforms[:1]
 	}
 	if r.Image {
-		jobs = append(jobs, buildJob{platforms[0], e.candidate})
-		for _, p := range platforms[1:] {
-			v, err := e.m.image(ctx, e.cfg, p, nil)
-			if err != nil {
-				return nil, err
-			}
-			jobs = append(jobs, buildJob{p, v})
+		var err error
+		if jobs, e.variants, err = e.platformJobs(ctx, e.cfg, platforms, e.candidate, ""); err != nil {
+			return nil, err
 		}
 	}
 	stages, err := e.stageJobs(r.Stages)
@@ -187,10 +183,6 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 		return nil, err
 	}
 	if r.Image {
-		e.variants = nil
-		for _, j := range jobs[1:len(platforms)] {
-			e.variants = append(e.variants, j.ctr)
-		}
 		b.Platforms = report.PlatformsBuilt(platforms, took[:len(platforms)])
 	}
 	return b, nil
@@ -201,6 +193,23 @@ func (e *engine) Build(ctx context.Context, r flow.BuildRequest) (*report.Build,
 type buildJob struct {
 	what string
 	ctr  *dagger.Container
+}
+
+// platformJobs are the jobs of one image on platforms: first (its first
+// platform, already made) and a variant of cfg's build for each other,
+// returned too; each job is named by its platform after prefix.
+func (e *engine) platformJobs(ctx context.Context, cfg *config.Config, platforms []string, first *dagger.Container, prefix string) ([]buildJob, []*dagger.Container, error) {
+	jobs := []buildJob{{prefix + platforms[0], first}}
+	var variants []*dagger.Container
+	for _, p := range platforms[1:] {
+		v, err := e.m.image(ctx, cfg, p, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		variants = append(variants, v)
+		jobs = append(jobs, buildJob{prefix + p, v})
+	}
+	return jobs, variants, nil
 }
 
 // stageJobs are the runner stages the cells need, each built once.

@@ -50,12 +50,12 @@ func (e *engine) nameImages(ctx context.Context) error {
 	e.named = map[string]*namedImage{}
 	for i, im := range e.cfg.Images {
 		cfg := imageConfig(e.cfg, im)
-		ctr, err := e.m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
-		if err != nil {
-			return fmt.Errorf("image %s: %w", im.Name, err)
-		}
-		if i == 0 {
-			ctr = e.candidate
+		ctr := e.candidate // the first, made once by engine
+		if i > 0 {
+			var err error
+			if ctr, err = e.m.image(ctx, cfg, cfg.Build.Platforms[0], nil); err != nil {
+				return fmt.Errorf("image %s: %w", im.Name, err)
+			}
 		}
 		e.named[im.Name] = &namedImage{cfg: cfg, repo: e.plan.Images[i].Repository, ctr: ctr}
 	}
@@ -75,16 +75,11 @@ func (e *engine) buildNamed(ctx context.Context, r flow.BuildRequest) (*report.B
 			return nil, fmt.Errorf("no image %s in this run", name)
 		}
 		platforms[i] = im.cfg.Build.Platforms
-		jobs = append(jobs, buildJob{name + " " + im.cfg.Build.Platforms[0], im.ctr})
-		im.variants = nil
-		for _, p := range im.cfg.Build.Platforms[1:] {
-			v, err := e.m.image(ctx, im.cfg, p, nil)
-			if err != nil {
-				return nil, err
-			}
-			im.variants = append(im.variants, v)
-			jobs = append(jobs, buildJob{name + " " + p, v})
+		own, variants, err := e.platformJobs(ctx, im.cfg, platforms[i], im.ctr, name+" ")
+		if err != nil {
+			return nil, err
 		}
+		jobs, im.variants = append(jobs, own...), variants
 	}
 	images := len(jobs)
 	stages, err := e.stageJobs(r.Stages)

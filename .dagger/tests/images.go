@@ -146,19 +146,11 @@ type imagesPromotion struct {
 		} `json:"build"`
 	} `json:"candidate"`
 	Images []struct {
-		Name       string `json:"name"`
-		Repository string `json:"repository"`
-		Baseline   string `json:"baseline"`
-		Published  string `json:"published"`
-		Registry   *struct {
-			Tags []struct {
-				Tag    string `json:"tag"`
-				Kind   string `json:"kind"`
-				Action string `json:"action"`
-				From   string `json:"from"`
-				To     string `json:"to"`
-			} `json:"tags"`
-		} `json:"registry"`
+		Name       string          `json:"name"`
+		Repository string          `json:"repository"`
+		Baseline   string          `json:"baseline"`
+		Published  string          `json:"published"`
+		Registry   *registryResult `json:"registry"`
 	} `json:"images"`
 }
 

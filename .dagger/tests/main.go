@@ -615,17 +615,21 @@ type promotion struct {
 			Blocking bool   `json:"blocking"`
 		} `json:"reasons"`
 	} `json:"decision"`
-	BaselineDigest string `json:"baselineDigest"`
-	Published      string `json:"published"`
-	Registry       *struct {
-		Tags []struct {
-			Tag    string `json:"tag"`
-			Kind   string `json:"kind"`
-			Action string `json:"action"`
-			From   string `json:"from"`
-			To     string `json:"to"`
-		} `json:"tags"`
-	} `json:"registry"`
+	BaselineDigest string          `json:"baselineDigest"`
+	Published      string          `json:"published"`
+	Registry       *registryResult `json:"registry"`
+}
+
+// registryResult is what a promotion did to each tag (the JSON of
+// registry.PromoteResult).
+type registryResult struct {
+	Tags []struct {
+		Tag    string `json:"tag"`
+		Kind   string `json:"kind"`
+		Action string `json:"action"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+	} `json:"tags"`
 }
 
 func readPromotion(ctx context.Context, p *dagger.SlipwayPromotion) (*promotion, error) {
