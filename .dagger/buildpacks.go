@@ -42,7 +42,7 @@ func (e *lifecycleEngine) from(ctx context.Context, ref, platform string) (*dagg
 			}
 			e.registry = svc
 		}
-		return ctr.From(ref, dagger.ContainerFromOpts{RegistryService: e.registry}), nil
+		return fromEphemeral(ctr, ref, e.registry), nil
 	}
 	if e.m.RegistryPassword != nil && e.cfg.Image != "" && runplan.RegistryOf(ref) == runplan.RegistryOf(e.cfg.Image) {
 		ctr = ctr.WithRegistryAuth(runplan.RegistryOf(ref), e.m.RegistryUsername, e.m.RegistryPassword)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +34,9 @@ type engine struct {
 	// registryHost is the service's endpoint, for the registry client.
 	registryHost string
 	redact       func(string) string
+	// instance sets this call's service instances apart from those of
+	// another call in the same session (see start).
+	instance string
 
 	mu sync.Mutex
 	// stages are the runner containers built from the Dockerfile, by stage.
@@ -40,6 +44,8 @@ type engine struct {
 	// named are the images of a run of several (the images section), by
 	// name; the candidate is then the first (see images.go).
 	named map[string]*namedImage
+	// machines are checkMachine's outcomes, by image and platform.
+	machines map[string]*machineCheck
 }
 
 // engine builds the candidate once (without the run's labels, see stamp),
@@ -48,7 +54,7 @@ type engine struct {
 // that reads no ref from it leaves it stopped.
 func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (*engine, error) {
 	cfg = firstImage(cfg)
-	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, redact: m.redactor(ctx)}
+	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, redact: m.redactor(ctx), instance: rand.Text()}
 	if build {
 		ctr, err := m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
 		if err != nil {
@@ -71,9 +77,11 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 // ephemeralRegistry starts the zero-setup registry of the run's project
 // (storage in the project's cache volume, so it outlives the call and no
 // other project sees it) and returns it with the endpoint a registry client
-// reaches it at. The engine itself must address it as localhost:5000
-// through the RegistryService option (DESIGN.md §9). The registry image is
-// the config's ephemeral.image, by default runplan.DefaultEphemeralImage.
+// reaches it at. The engine itself addresses it as
+// runplan.EphemeralEngineHost through the RegistryService option
+// (fromEphemeral, publish), on which port the service listens. The
+// registry image is the config's ephemeral.image, by default
+// runplan.DefaultEphemeralImage.
 func (m *Slipway) ephemeralRegistry(ctx context.Context, cfg *config.Config) (*dagger.Service, string, error) {
 	image := runplan.EphemeralImage(cfg.Ephemeral.Image)
 	project, err := m.project(ctx, cfg)
@@ -83,8 +91,9 @@ func (m *Slipway) ephemeralRegistry(ctx context.Context, cfg *config.Config) (*d
 	svc, err := dag.Container().
 		From(image).
 		WithEnvVariable("REGISTRY_STORAGE_DELETE_ENABLED", "true").
+		WithEnvVariable("REGISTRY_HTTP_ADDR", fmt.Sprintf(":%d", runplan.EphemeralEnginePort)).
 		WithMountedCache("/var/lib/registry", dag.CacheVolume(project.Volume())).
-		WithExposedPort(5000).
+		WithExposedPort(runplan.EphemeralEnginePort).
 		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}).
 		Start(ctx)
 	if err != nil {
@@ -131,7 +140,7 @@ func (e *engine) image(t flow.Target) (*dagger.Container, error) {
 		ctr = dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(t.Platform)})
 	}
 	if runplan.IsEphemeral(t.Ref) {
-		return ctr.From(t.Ref, dagger.ContainerFromOpts{RegistryService: e.registry}), nil
+		return fromEphemeral(ctr, t.Ref, e.registry), nil
 	}
 	if host := e.registryOf(t.Ref); e.m.RegistryPassword != nil && host != "" {
 		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
@@ -257,11 +266,59 @@ func buildAll(ctx context.Context, jobs []buildJob) (*report.Build, []report.Dur
 // refuses the binaries ("exec format error"): that is a
 // *flow.EmulationError, which the report notes and the gate leaves out.
 func (e *engine) Exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
-	res, err := e.exec(ctx, t, x)
+	var res flow.ExecResult
+	err := e.checkMachine(ctx, t)
+	if err == nil {
+		res, err = e.exec(ctx, t, x)
+	}
 	if t.Platform != "" && flow.IsExecFormatError(err) {
 		err = &flow.EmulationError{Platform: t.Platform, Err: err}
 	}
 	return res, err
+}
+
+// checkMachine checks, once per image and platform after the first, that
+// t's image runs its platform's binaries (`uname -m`, flow.CheckMachine):
+// a base image with no variant for the platform gives the build another
+// platform's, whose cells would pass and prove nothing. An image without
+// uname cannot tell, and is let through.
+func (e *engine) checkMachine(ctx context.Context, t flow.Target) error {
+	if t.Platform == "" {
+		return nil
+	}
+	key := strings.Join([]string{t.Role, t.Image, t.Ref, t.Platform}, " ")
+	e.mu.Lock()
+	if e.machines == nil {
+		e.machines = map[string]*machineCheck{}
+	}
+	mc, ok := e.machines[key]
+	if !ok {
+		mc = &machineCheck{}
+		e.machines[key] = mc
+	}
+	e.mu.Unlock()
+	mc.once.Do(func() {
+		ctr, err := e.image(t)
+		if err != nil {
+			mc.err = err
+			return
+		}
+		ran := ctr.WithExec([]string{"uname", "-m"}, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		out, err := ran.Stdout(ctx)
+		switch {
+		case flow.IsExecFormatError(err):
+			mc.err = err
+		case err == nil:
+			mc.err = flow.CheckMachine(t.Platform, out)
+		}
+	})
+	return mc.err
+}
+
+// machineCheck is the outcome of one image's checkMachine.
+type machineCheck struct {
+	once sync.Once
+	err  error
 }
 
 func (e *engine) exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.ExecResult, error) {
@@ -404,10 +461,19 @@ func (e *engine) publish(ctx context.Context, cfg *config.Config, first *dagger.
 	opts := dagger.ContainerPublishOpts{PlatformVariants: variants}
 	if runplan.IsEphemeral(ref) {
 		opts.RegistryService = e.registry
-	} else if host := e.registryOf(repo); e.m.RegistryPassword != nil && host != "" {
+		published, err := ctr.Publish(ctx, runplan.EngineRef(ref), opts)
+		return runplan.ForUser(published, ""), err
+	}
+	if host := e.registryOf(repo); e.m.RegistryPassword != nil && host != "" {
 		ctr = ctr.WithRegistryAuth(host, e.m.RegistryUsername, e.m.RegistryPassword)
 	}
 	return ctr.Publish(ctx, ref, opts)
+}
+
+// fromEphemeral pulls ref, in the ephemeral registry as users write it,
+// from the registry service svc, at the address the engine reaches it at.
+func fromEphemeral(ctr *dagger.Container, ref string, svc *dagger.Service) *dagger.Container {
+	return ctr.From(runplan.EngineRef(ref), dagger.ContainerFromOpts{RegistryService: svc})
 }
 
 // execError keeps the failing command's stderr when the engine gives one.

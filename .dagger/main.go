@@ -125,7 +125,8 @@ func (m *Slipway) Build(
 	// Image of the config's images section to build, by name. Default: the first.
 	// +optional
 	image string,
-) (*dagger.Container, error) {
+) (_ *dagger.Container, err error) {
+	defer keepContext(&err)
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
 		return nil, err
@@ -167,7 +168,8 @@ func (m *Slipway) Test(
 	// judged on the candidate alone, as promote does.
 	// +optional
 	baseline bool,
-) (*TestReport, error) {
+) (_ *TestReport, err error) {
+	defer keepContext(&err)
 	cfg, plan, err := m.plan(ctx, shard)
 	if err != nil {
 		return nil, err
@@ -227,7 +229,8 @@ func (m *Slipway) Promote(
 	// Read its decision (files: promotion.json) to fail the job yourself.
 	// +optional
 	noFail bool,
-) (*Promotion, error) {
+) (_ *Promotion, err error) {
+	defer keepContext(&err)
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
 		return nil, err
@@ -260,10 +263,10 @@ func (m *Slipway) Promote(
 		if noFail {
 			return newPromotion(out, eng.registryHost)
 		}
-		return nil, fmt.Errorf("%w\n\n%s", err, runplan.ForUser(out.Markdown(), eng.registryHost))
+		return nil, fmt.Errorf("%w\n%s", err, runplan.ForUser(out.Brief(), eng.registryHost))
 	}
 	if err != nil {
-		return nil, runplan.ExplainUnreachable(plan.Repository, err)
+		return nil, runplan.ExplainUnreachable(plan.Repository, runplan.ForUserErr(err, eng.registryHost))
 	}
 	return newPromotion(out, eng.registryHost)
 }
@@ -279,7 +282,8 @@ func (m *Slipway) Ci(
 	// Read its decision (files: promotion.json) to fail the job yourself.
 	// +optional
 	noFail bool,
-) (*Promotion, error) {
+) (_ *Promotion, err error) {
+	defer keepContext(&err)
 	return m.Promote(ctx, false, noFail)
 }
 
@@ -302,7 +306,8 @@ func (m *Slipway) Verify(
 	// Require a Slipway promotion record for the digest.
 	// +optional
 	requirePromotion bool,
-) (string, error) {
+) (_ string, err error) {
+	defer keepContext(&err)
 	if revision == "" {
 		revision = m.Revision
 	}
@@ -339,7 +344,8 @@ func (m *Slipway) Prune(
 	// Refs or digests in use (e.g. deployed), one a line: never deleted.
 	// +optional
 	inUse *dagger.File,
-) (*PruneReport, error) {
+) (_ *PruneReport, err error) {
+	defer keepContext(&err)
 	cfg, err := m.config(ctx)
 	if err != nil {
 		return nil, err
@@ -399,7 +405,8 @@ func (m *Slipway) prune(ctx context.Context, cfg *config.Config, repository stri
 // Tags lists the tags and labels this run would use.
 //
 // One line each: "tag NAME CLASS immutable|floating" and "label KEY=VALUE".
-func (m *Slipway) Tags(ctx context.Context) ([]string, error) {
+func (m *Slipway) Tags(ctx context.Context) (_ []string, err error) {
+	defer keepContext(&err)
 	_, plan, err := m.plan(ctx, "")
 	if err != nil {
 		return nil, err
@@ -590,7 +597,8 @@ func (m *Slipway) Rollback(
 	// Who rolls back, for the rollback record. Default: the constructor's --registry-username.
 	// +optional
 	actor string,
-) (*RollbackResult, error) {
+) (_ *RollbackResult, err error) {
+	defer keepContext(&err)
 	f, err := m.floatingTag(ctx, repository)
 	if err != nil {
 		return nil, err
@@ -632,7 +640,8 @@ func (m *Slipway) History(
 	// How many moves to read back, newest first.
 	// +default=20
 	limit int,
-) (*PromotionHistory, error) {
+) (_ *PromotionHistory, err error) {
+	defer keepContext(&err)
 	f, err := m.floatingTag(ctx, repository)
 	if err != nil {
 		return nil, err

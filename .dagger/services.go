@@ -86,8 +86,20 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 		k, v, _ := strings.Cut(kv, "=")
 		ctr = ctr.WithEnvVariable(k, v)
 	}
+	// The engine shares one instance of identical services in a session,
+	// and stop stops it for every user: another call's cells (the checks
+	// of a tests module, a module calling promote twice at once) must
+	// never share this call's. A cell with services is then never served
+	// from the engine's cache: each call starts its own.
+	ctr = ctr.WithEnvVariable("SLIPWAY_INSTANCE", e.instance)
 	for _, p := range s.Ports {
 		ctr = ctr.WithExposedPort(p)
+	}
+	if !s.ImageHealthcheck {
+		// The engine starts a service when the image's HEALTHCHECK passes,
+		// instead of its ports (DESIGN.md §9): the service's own check
+		// replaces the image's.
+		ctr = ctr.WithoutDockerHealthcheck()
 	}
 	svc := ctr.AsService(dagger.ContainerAsServiceOpts{Args: s.Args, UseEntrypoint: true})
 	sctx, cancel := context.WithTimeout(ctx, s.Timeout)
@@ -104,6 +116,9 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 	}
 	if _, err := svc.Start(sctx); err != nil {
 		err = execError(err)
+		if hc := imageHealthcheck(ctx, ctr); s.ImageHealthcheck && hc != nil {
+			return nil, unhealthy(flow.ImageHealthcheckError(s, hc, err))
+		}
 		return nil, unhealthy(&flow.UnhealthyError{Service: s.Name, Err: fmt.Errorf("starting it: %w", err), Log: err.Error()})
 	}
 	var probe flow.Probe
@@ -138,6 +153,16 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 		return nil, unhealthy(err)
 	}
 	return svc, nil
+}
+
+// imageHealthcheck is the command of ctr's image's HEALTHCHECK, nil for
+// none (a null dockerHealthcheck fails to read or reads empty).
+func imageHealthcheck(ctx context.Context, ctr *dagger.Container) []string {
+	args, err := ctr.DockerHealthcheck().Args(ctx)
+	if err != nil || len(args) == 0 {
+		return nil
+	}
+	return args
 }
 
 // serviceLogWindow bounds serviceLog's run of a service's command.

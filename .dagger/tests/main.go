@@ -7,10 +7,13 @@
 //	dagger check -m .dagger/tests
 //
 // Every image they pull can be replaced for engines without Docker Hub: in
-// .dagger/tests/.env, BASE_IMAGE=REF@sha256:… (a busybox-like image: sh,
-// echo, mkdir, cat, touch, sleep, test, httpd, wget, tar) and REGISTRY_IMAGE=REF@sha256:… (a registry:2 image;
-// the config's ephemeral.image), and GO_IMAGE=REF@sha256:… (a golang image
-// with go 1.23 or newer, for the Buildpacks check).
+// .dagger/tests/.env, baseImage=REF@sha256:… (a busybox-like image: sh,
+// echo, mkdir, cat, touch, sleep, test, httpd, wget, tar),
+// registryImage=REF@sha256:… (a registry:2 image; the config's
+// ephemeral.image) and goImage=REF@sha256:… (a golang image with go 1.23
+// or newer, for the Buildpacks check). The keys are the constructor's
+// argument names: the engine matches them ignoring case, so BASEIMAGE=
+// works too, but BASE_IMAGE= does not.
 //
 // Promotions go to the ephemeral registry the module starts when the
 // config names no image. Its storage is a cache volume of the engine, so it
@@ -26,9 +29,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"dagger/slipway-tests/internal/dagger"
@@ -42,6 +47,8 @@ type SlipwayTests struct {
 	RegistryImage string
 	// +private
 	GoImage string
+	// +private
+	HostRegistry string
 }
 
 // New creates the checks, with the images they pull.
@@ -58,11 +65,16 @@ func New(
 	// Default: golang 1.24-alpine from Docker Hub, as testdata/buildpacks/Dockerfile pins it.
 	// +optional
 	goImage string,
+	// A registry the engine's host serves at localhost:5000, as containers reach it (host:port).
+	// Engine configs often list localhost:5000 (plain HTTP, a mirror): given, VerifyPromoted
+	// checks that a promotion into the ephemeral registry wrote nothing there.
+	// +optional
+	hostRegistry string,
 ) *SlipwayTests {
 	if baseImage == "" {
 		baseImage = defaultBaseImage
 	}
-	return &SlipwayTests{BaseImage: baseImage, RegistryImage: registryImage, GoImage: goImage}
+	return &SlipwayTests{BaseImage: baseImage, RegistryImage: registryImage, GoImage: goImage, HostRegistry: hostRegistry}
 }
 
 const (
@@ -461,7 +473,9 @@ func (t *SlipwayTests) Verify(ctx context.Context) error {
 
 // VerifyPromoted verifies an image Slipway promoted into the ephemeral registry.
 //
-// It checks its digest, its revision label and its promotion record.
+// It checks its digest, its revision label and its promotion record, and
+// (with hostRegistry) that the promotion wrote nothing into the registry
+// the engine's host serves at localhost:5000.
 //
 // +check
 // +cache="session"
@@ -484,6 +498,49 @@ func (t *SlipwayTests) VerifyPromoted(ctx context.Context) error {
 	}
 	if digestOf(got) != digest {
 		return fmt.Errorf("verify returned %q, want %s", got, digest)
+	}
+	if t.HostRegistry == "" {
+		return nil
+	}
+	return expectNotIn(ctx, t.HostRegistry, "slipway", digest, []string{"sha-" + s.revision("baseline")[:7], s.stable()})
+}
+
+// expectNotIn checks that the registry at host (plain HTTP) has neither
+// digest nor any of tags in repo.
+func expectNotIn(ctx context.Context, host, repo, digest string, tags []string) error {
+	base := "http://" + host + "/v2/" + repo
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, base+"/manifests/"+digest, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("the host's registry %s: %w", host, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		return fmt.Errorf("the host's registry %s answers %s for %s@%s: the promotion into the ephemeral registry wrote there", host, resp.Status, repo, digest)
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/tags/list", nil)
+	if err != nil {
+		return err
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("the host's registry %s: %w", host, err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Tags []string }
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			return fmt.Errorf("the host's registry %s: tags of %s: %w", host, repo, err)
+		}
+	}
+	for _, tag := range tags {
+		if slices.Contains(list.Tags, tag) {
+			return fmt.Errorf("the host's registry %s has %s:%s: the promotion into the ephemeral registry wrote there", host, repo, tag)
+		}
 	}
 	return nil
 }
@@ -592,7 +649,11 @@ func (s scenario) promoteCandidate(ctx context.Context, variant string) (*promot
 // expectStable checks where the scenario's floating tag points now, as the
 // next promotion would resolve it: a dry run reports its baseline digest.
 func (s scenario) expectStable(ctx context.Context, digest string) error {
-	probe := s.slipway("probe", "fixed", "unit").Promote(dagger.SlipwayPromoteOpts{DryRun: true})
+	// A new step each time: the module's functions are cached for the
+	// session (+cache="session"), and the same dry run twice would read
+	// the tag as it was the first time.
+	step := "probe-" + strconv.FormatInt(probes.Add(1), 10)
+	probe := s.slipway(step, "fixed", "unit").Promote(dagger.SlipwayPromoteOpts{DryRun: true})
 	got, err := probe.Baseline(ctx)
 	if err != nil {
 		return fmt.Errorf("resolving %s: %w", s.stable(), err)
@@ -603,11 +664,15 @@ func (s scenario) expectStable(ctx context.Context, digest string) error {
 	return nil
 }
 
+// probes numbers expectStable's dry runs.
+var probes atomic.Int64
+
 // promotion is the JSON of a Promotion (pipeline/flow.Promotion).
 type promotion struct {
 	Decision struct {
 		Pass    bool   `json:"pass"`
 		Mode    string `json:"mode"`
+		Tests   int    `json:"tests"`
 		Reasons []struct {
 			Kind     string `json:"kind"`
 			Cell     string `json:"cell"`

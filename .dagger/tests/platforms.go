@@ -10,13 +10,17 @@ import (
 // Platforms checks a suite with platforms: all on two platforms.
 //
 // The sample app is built for the engine's platform and one other; the
-// unit suite runs on both. Where the engine emulates the other platform,
-// its cell unit@PLATFORM passes and the platform is smoke-tested; where
-// it cannot, the cell is listed as not run with the reason and the
-// platform is built only. Anything else (an error cell, a missing
-// platform) fails the check.
+// unit suite runs on both. Where the engine emulates the other platform
+// and the base image has a variant for it, its cell unit@PLATFORM passes
+// and the platform is smoke-tested; where the engine cannot run it, or
+// the base image has no variant for it (the build then took the engine's
+// platform's binaries, whose cell would pass and prove nothing), the
+// cell is listed as not run with the reason and the platform is built
+// only. Anything else (an error cell, a missing platform, a pass on the
+// other platform's binaries) fails the check.
 //
 // +check
+// +cache="session"
 func (t *SlipwayTests) Platforms(ctx context.Context) error {
 	s, err := t.newScenario(ctx, "platforms")
 	if err != nil {
@@ -60,6 +64,9 @@ func (t *SlipwayTests) Platforms(ctx context.Context) error {
 	case "built-only":
 		if len(r.NotRun) != 1 || r.NotRun[0].ID != id || !strings.Contains(p.Note, "cannot run") {
 			return fmt.Errorf("built only, but not run %+v and note %q: want %s not run, and why", r.NotRun, p.Note, id)
+		}
+		if strings.Contains(p.Note, "its binaries are") && !strings.Contains(p.Note, "a base image with no "+other+" variant") {
+			return fmt.Errorf("built only with note %q: want it to name the base image's missing %s variant", p.Note, other)
 		}
 	default:
 		return fmt.Errorf("platform %s: status %q", other, p.Status)

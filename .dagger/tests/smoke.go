@@ -16,6 +16,7 @@ import (
 // start: the cell fails with its exit code and the log tail.
 //
 // +check
+// +cache="session"
 func (t *SlipwayTests) Smoke(ctx context.Context) error {
 	s, err := t.newScenario(ctx, "smoke")
 	if err != nil {

@@ -165,9 +165,9 @@ func TestSubject(ctx context.Context, eng Engine, s Subject, cells []matrix.Cell
 				return Outcome(x, r)
 			}
 		}
-		if ee, ok := errEmulation(err); ok && c.Platform != "" {
+		if why, ok := notRun(err); ok && c.Platform != "" {
 			mu.Lock()
-			unrun[c.ID] = ee.Error()
+			unrun[c.ID] = why
 			mu.Unlock()
 			// Not an error for fail-fast to act on: the cell is taken out
 			// of the results below, whatever this outcome says.

@@ -134,6 +134,26 @@ func (p *Promotion) Markdown() string {
 	return b.String()
 }
 
+// briefReasons bounds the reasons Brief lists.
+const briefReasons = 10
+
+// Brief is a blocked promotion in a few lines, for the error a failed call
+// prints (on stderr, where the Dagger CLI prints it twice): the blocking
+// reasons, one a line, and how to get the whole report on stdout.
+func (p *Promotion) Brief() string {
+	var b strings.Builder
+	blocking := p.Decision.Blocking()
+	for i, r := range blocking {
+		if i == briefReasons {
+			fmt.Fprintf(&b, "- … and %d more\n", len(blocking)-i)
+			break
+		}
+		b.WriteString("- " + r.String() + "\n")
+	}
+	b.WriteString("The whole report on stdout, and a red job all the same: promote --no-fail markdown, or files export (README: A blocked gate in CI).")
+	return b.String()
+}
+
 // Promote runs the whole promotion: resolve the baseline once, test (and
 // scan, unless the scan mode is off) the candidate and the baseline, all in
 // parallel, gate, publish the candidate once (under the staging tag, see
@@ -361,6 +381,9 @@ func publishOnce(ctx context.Context, o PromoteOptions, repo, ref string, publis
 		if err != nil {
 			return "", false, fmt.Errorf("publishing %s: %w", ref, err)
 		}
+		if err := o.checkPublished(ctx, repo, published); err != nil {
+			return "", false, fmt.Errorf("publishing %s: %w", ref, err)
+		}
 		return published, false, nil
 	case err != nil:
 		return "", false, fmt.Errorf("publishing %s: %w", first, err)
@@ -375,6 +398,32 @@ func publishOnce(ctx context.Context, o PromoteOptions, repo, ref string, publis
 	default:
 		return "", false, fmt.Errorf("publishing %s: checking the image already there: %w", first, err)
 	}
+}
+
+// ErrPublishedElsewhere is a push the engine reported done whose digest
+// the registry does not hold: the engine sent it to another registry.
+var ErrPublishedElsewhere = errors.New("the engine's push is not in the registry")
+
+// checkPublished checks, before anything is tagged, that the registry
+// (as the registry client reaches it) holds the digest the engine says it
+// pushed into repo. An engine setting for the registry's address (a
+// plain-HTTP or mirror entry in its engine.json) can send the push to
+// another registry of that name: for the ephemeral registry, a registry of
+// the engine's host instead of the service.
+func (o PromoteOptions) checkPublished(ctx context.Context, repo, published string) error {
+	d := digestOf(published)
+	if !strings.HasPrefix(d, "sha256:") {
+		return fmt.Errorf("the engine returned %q, not a digest reference", published)
+	}
+	_, err := o.Registry.Resolve(ctx, o.registryRef(repo+"@"+d))
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return fmt.Errorf("%w: the engine pushed %s, which %s does not hold: an engine setting for that address "+
+			"(a plain-HTTP or mirror entry in engine.json) sent it to another registry; nothing was tagged", ErrPublishedElsewhere, d, repo)
+	case err != nil:
+		return fmt.Errorf("checking %s after the push: %w", repo+"@"+d, err)
+	}
+	return nil
 }
 
 // resolveBaseline returns the baseline's digest reference of an image (in

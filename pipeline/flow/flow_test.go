@@ -231,6 +231,17 @@ func TestPromote(t *testing.T) {
 			if md := out.Markdown(); !strings.Contains(md, out.Decision.Headline()) {
 				t.Errorf("markdown lacks the decision: %s", md)
 			}
+			if errors.Is(err, ErrGateBlocked) {
+				brief := out.Brief()
+				for _, r := range out.Decision.Blocking() {
+					if !strings.Contains(brief, "- "+r.String()+"\n") {
+						t.Errorf("brief lacks the blocking reason %q:\n%s", r, brief)
+					}
+				}
+				if strings.Contains(brief, "### ") || !strings.Contains(brief, "--no-fail markdown") {
+					t.Errorf("brief is not a few lines saying where the report is:\n%s", brief)
+				}
+			}
 		})
 	}
 }
@@ -496,6 +507,66 @@ func TestPromoteTwoRunsOfOneCommit(t *testing.T) {
 		if !runs[fmt.Sprint(winner)] || runs[fmt.Sprint(reuser)] != wrote {
 			t.Fatalf("round %d: records of runs %v on %s; want the publishing run %d's, and run %d's only if it wrote one (%v)",
 				round, runs, sha.DigestStr(), winner, reuser, wrote)
+		}
+	}
+}
+
+// elsewhereEngine is an engine whose pushes into the ephemeral registry
+// land in another registry (as an engine.json entry for the address made a
+// real engine do): it reports the digest under the name the plan uses.
+type elsewhereEngine struct {
+	*testEngine
+	foreign string // host of the registry the push lands in
+}
+
+func (e *elsewhereEngine) Publish(ctx context.Context, ref string) (string, error) {
+	repo, tag, _ := strings.Cut(strings.TrimPrefix(ref, runplan.EphemeralRepository), ":")
+	d := registrytest.PushImage(e.t, e.foreign+"/slipway"+repo+":"+tag, registrytest.ImageSpec{Labels: map[string]string{registry.RevisionLabel: rev}})
+	e.mu.Lock()
+	e.published = append(e.published, ref)
+	e.mu.Unlock()
+	return ref + "@" + d.DigestStr(), nil
+}
+
+// TestPromotePublishedElsewhere: a push that did not land in the
+// registry the plan names (the ephemeral registry's service) stops the
+// promotion before any tag is written, in the service or elsewhere.
+func TestPromotePublishedElsewhere(t *testing.T) {
+	service, foreign := registrytest.New(t), registrytest.New(t)
+	pass := ExecResult{Files: map[string]string{"/out/junit.xml": junit(map[string]bool{"TestA": true})}}
+	cfg := testConfig("")
+	plan, err := runplan.New(cfg, gitctx.Context{Revision: rev, RunID: "44", Branch: "main"}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Ephemeral {
+		t.Fatal("want a plan into the ephemeral registry")
+	}
+	eng := &elsewhereEngine{testEngine: &testEngine{t: t, results: func(string, string, int) (ExecResult, error) { return pass, nil }}, foreign: foreign.Host()}
+	client, err := registry.New(registry.WithFastBackoff())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Promote(context.Background(), PromoteOptions{
+		Plan: plan, Test: cfg.Test, Registry: client, Engine: eng, Now: time.Now(), RegistryHost: service.Host(),
+	})
+	if !errors.Is(err, ErrPublishedElsewhere) {
+		t.Fatalf("Promote() error = %v, want ErrPublishedElsewhere", err)
+	}
+	if !strings.Contains(err.Error(), runplan.EphemeralRepository) || strings.Contains(err.Error(), service.Host()) {
+		t.Errorf("error %q: want it to name %s as users know it", err, runplan.EphemeralRepository)
+	}
+	if out.Result != nil || out.Published != "" {
+		t.Errorf("promotion result %+v, published %q: want nothing promoted", out.Result, out.Published)
+	}
+	for _, reg := range []*registrytest.Registry{service, foreign} {
+		for _, tag := range plan.Immutable() {
+			if d, ok := registrytest.Head(t, reg.Ref("slipway:"+tag)); ok {
+				t.Errorf("%s holds %s at %s: want no tag written", reg.Host(), tag, d.DigestStr())
+			}
+		}
+		if d, ok := registrytest.Head(t, reg.Ref("slipway:"+plan.Floating()[0])); ok {
+			t.Errorf("%s holds %s at %s: want no floating tag", reg.Host(), plan.Floating()[0], d.DigestStr())
 		}
 	}
 }

@@ -270,6 +270,11 @@ func checkCells(t *testing.T, out *Promotion, eng *clusterEngine, baselines []bo
 			x, y := c.x, b.x
 			x.Services, y.Services = slices.Clone(x.Services), slices.Clone(y.Services)
 			for i := range x.Services {
+				// Each side's services are its own instances (SLIPWAY_ROLE).
+				if !slices.Contains(y.Services[i].Env, "SLIPWAY_ROLE=baseline") {
+					t.Errorf("%s: baseline service %s env %v, want SLIPWAY_ROLE=baseline", id, y.Services[i].Name, y.Services[i].Env)
+				}
+				y.Services[i].Env = x.Services[i].Env
 				if x.Services[i].Image.Role == Sidecar {
 					continue
 				}

@@ -43,11 +43,13 @@ func TestPromoteSmokesOtherPlatforms(t *testing.T) {
 	tests := []struct {
 		name string
 		// fails says which role fails on which cell; cannot, which
-		// role's engine cannot run which platform.
-		fails, cannot map[string]string
-		pass          bool
-		want          []string // in the promotion's Markdown
-		notRun        []string // the candidate's cells not run
+		// role's engine cannot run which platform; foreign, which role's
+		// image of which platform has x86_64 binaries (a base image with
+		// no variant for it).
+		fails, cannot, foreign map[string]string
+		pass                   bool
+		want                   []string // in the promotion's Markdown
+		notRun                 []string // the candidate's cells not run
 	}{
 		{
 			name:   "arm64 smoke-tested, s390x cannot be emulated",
@@ -58,6 +60,16 @@ func TestPromoteSmokesOtherPlatforms(t *testing.T) {
 				"| `linux/s390x` | 🔨 built only: no cell ran on it (1 cell not run: the engine cannot run linux/s390x images (no emulation for it): exec /bin/sh: exec format error) |",
 			},
 			notRun: []string{"unit@linux/s390x"},
+		},
+		{
+			name:    "an arm64 image with x86_64 binaries is built only, and says why",
+			cannot:  map[string]string{Candidate: "linux/s390x", Baseline: "linux/s390x"},
+			foreign: map[string]string{Candidate: "linux/arm64", Baseline: "linux/arm64"},
+			pass:    true,
+			want: []string{
+				"| `linux/arm64` | 🔨 built only: no cell ran on it (1 cell not run: the engine cannot run it as linux/arm64: its binaries are x86_64 (a base image with no linux/arm64 variant, which the build took as it was)) |",
+			},
+			notRun: []string{"unit@linux/arm64", "unit@linux/s390x"},
 		},
 		{
 			name:  "a regression on arm64 only blocks",
@@ -92,6 +104,9 @@ func TestPromoteSmokesOtherPlatforms(t *testing.T) {
 			results := func(role, cell string, attempt int) (ExecResult, error) {
 				if p, ok := strings.CutPrefix(cell, "unit@"); ok && tt.cannot[role] == p {
 					return ExecResult{}, noEmulation(p)
+				}
+				if p, ok := strings.CutPrefix(cell, "unit@"); ok && tt.foreign[role] == p {
+					return ExecResult{}, CheckMachine(p, "x86_64\n")
 				}
 				ok := tt.fails[role] != cell
 				code := 0
@@ -143,6 +158,31 @@ func TestPromoteSmokesOtherPlatforms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckMachine(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		platform, uname string
+		foreign         bool
+	}{
+		{"linux/arm64", "x86_64\n", true},
+		{"linux/arm64", "aarch64\n", false},
+		{"linux/amd64", "x86_64", false},
+		{"linux/arm/v7", "armv7l\n", false},
+		{"linux/386", "i686\n", false},
+		{"linux/s390x", "aarch64\n", true},
+		{"linux/arm64", "", false},                       // no uname: cannot tell
+		{"linux/arm64", "sh: uname: not found\n", false}, // nor from an error
+		{"linux/mips64le", "x86_64\n", false},            // a platform not listed
+		{"linux/arm64", "some-new-machine\n", false},     // a machine not listed
+	} {
+		err := CheckMachine(tt.platform, tt.uname)
+		var me *MachineError
+		if errors.As(err, &me) != tt.foreign || (tt.foreign && me.Machine != strings.TrimSpace(tt.uname)) {
+			t.Errorf("CheckMachine(%q, %q) = %v, want foreign %v", tt.platform, tt.uname, err, tt.foreign)
+		}
 	}
 }
 

@@ -44,8 +44,12 @@ type Service struct {
 	// Ports are exposed; the engine waits until each accepts connections.
 	Ports []int
 	// Env is sorted KEY=VALUE pairs. It carries the cell's SLIPWAY_CELL
-	// and SLIPWAY_ATTEMPT, so that each cell's attempt gets its own instance
-	// (the engine shares one instance between identical services).
+	// and SLIPWAY_ATTEMPT and the role (SLIPWAY_ROLE: candidate or
+	// baseline), so that each cell's attempt on each side gets its own
+	// instance: the engine shares one instance between identical services,
+	// and stopping a cell's would stop it under another cell. (The engine
+	// adds what sets one run's instances apart from another's in the same
+	// session.)
 	Env []string
 	// Args replace the image's command; nil keeps it. The entrypoint stays.
 	Args []string
@@ -55,6 +59,13 @@ type Service struct {
 	// Exec, when set, is a command run in a container of the service's
 	// image, with the service bound under Name, until it exits 0.
 	Exec []string
+	// ImageHealthcheck is true when the service has no health check of its
+	// own (neither HTTP nor Exec): the image's own HEALTHCHECK, if it has
+	// one, then decides when it has started, as the engine does instead of
+	// its port check. With a health check of the service's, the image's
+	// HEALTHCHECK is dropped: it was written for the image's own command,
+	// which the service's Args may replace.
+	ImageHealthcheck bool
 	// Timeout bounds the wait until it is healthy.
 	Timeout time.Duration
 }
@@ -107,9 +118,10 @@ func ExecOf(c matrix.Cell, s Subject, attempt int) (Target, Exec, error) {
 		if svc.Timeout == 0 {
 			svc.Timeout = config.DefaultServiceTimeout
 		}
+		svc.ImageHealthcheck = svc.HTTP == "" && len(svc.Exec) == 0
 		env := map[string]string{}
 		maps.Copy(env, s.Env)
-		env["SLIPWAY_CELL"], env["SLIPWAY_ATTEMPT"] = c.ID, strconv.Itoa(attempt)
+		env["SLIPWAY_CELL"], env["SLIPWAY_ATTEMPT"], env["SLIPWAY_ROLE"] = c.ID, strconv.Itoa(attempt), sub.Role
 		for _, k := range slices.Sorted(maps.Keys(env)) {
 			svc.Env = append(svc.Env, k+"="+env[k])
 		}
@@ -135,6 +147,17 @@ func (e *UnhealthyError) Error() string {
 }
 
 func (e *UnhealthyError) Unwrap() error { return e.Err }
+
+// ImageHealthcheckError is a service whose image's own HEALTHCHECK (used
+// because the service has no health check of its own) did not pass.
+func ImageHealthcheckError(s Service, healthcheck []string, err error) *UnhealthyError {
+	return &UnhealthyError{
+		Service: s.Name,
+		Err: fmt.Errorf("the image's HEALTHCHECK (%s) did not pass, and the service has no health check of its own "+
+			"to use instead (health.http or health.exec, which replace it): %w", strings.Join(healthcheck, " "), err),
+		Log: err.Error(),
+	}
+}
 
 // Probe checks once whether a service is ready. Its string is what it saw
 // (a response, a command's output), kept for the log when it never is.

@@ -66,23 +66,66 @@ func TestExecIn(t *testing.T) {
 	}
 	app, db := cand.Services[0], cand.Services[1]
 	want := Service{Name: "app", Image: Target{Role: Candidate}, Ports: []int{8080}, HTTP: "/health", HTTPPort: 8080, Timeout: config.DefaultServiceTimeout,
-		Env: []string{"DB_PATH=/data/app.db", "ENVIRONMENT=test", "SHARD=2", "SLIPWAY_ATTEMPT=1", "SLIPWAY_CELL=e2e-2-firefox"}}
+		Env: []string{"DB_PATH=/data/app.db", "ENVIRONMENT=test", "SHARD=2", "SLIPWAY_ATTEMPT=1", "SLIPWAY_CELL=e2e-2-firefox", "SLIPWAY_ROLE=candidate"}}
 	if !reflect.DeepEqual(app, want) {
 		t.Errorf("app %+v\nwant %+v", app, want)
 	}
-	if db.Image != (Target{Role: Sidecar, Ref: postgres}) || !slices.Equal(db.Exec, []string{"pg_isready", "-h", "db"}) || db.Timeout != 90*time.Second {
+	if db.Image != (Target{Role: Sidecar, Ref: postgres}) || !slices.Equal(db.Exec, []string{"pg_isready", "-h", "db"}) || db.Timeout != 90*time.Second || db.ImageHealthcheck {
 		t.Errorf("db %+v", db)
 	}
 	if bx.Services[0].Image != base {
 		t.Errorf("baseline app runs %+v, want the baseline", bx.Services[0].Image)
 	}
+	// The baseline's services are other instances than the candidate's,
+	// the pinned sidecar too: the engine shares identical services, and
+	// one side stopping its own would stop the other's.
+	for i := range bx.Services {
+		if slices.Equal(bx.Services[i].Env, cand.Services[i].Env) || !slices.Contains(bx.Services[i].Env, "SLIPWAY_ROLE=baseline") {
+			t.Errorf("service %s: baseline env %v, candidate env %v: want them told apart by SLIPWAY_ROLE", bx.Services[i].Name, bx.Services[i].Env, cand.Services[i].Env)
+		}
+		bx.Services[i].Env = cand.Services[i].Env
+	}
 	bx.Services[0].Image = cand.Services[0].Image
 	if !reflect.DeepEqual(cand, bx) {
-		t.Errorf("candidate and baseline execs differ beyond the image under test:\n%+v\n%+v", cand, bx)
+		t.Errorf("candidate and baseline execs differ beyond the image under test and the services' role:\n%+v\n%+v", cand, bx)
 	}
 	unit := matrix.Cell{ID: "unit", Run: config.Command{Args: []string{"go", "test"}}}
 	if plain := ExecIn(unit, Target{Role: Candidate}, 2); !plain.Runner.IsZero() || plain.Services != nil || !reflect.DeepEqual(plain, ExecFor(unit, 2)) {
 		t.Errorf("a suite without runner or services: %+v", plain)
+	}
+}
+
+// TestImageHealthcheck: the image's own HEALTHCHECK decides when a service
+// has started only when the service has no health check of its own.
+func TestImageHealthcheck(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		health config.Health
+		want   bool
+	}{
+		{"health.http replaces it", config.Health{HTTP: "/health"}, false},
+		{"health.exec replaces it", config.Health{Exec: []string{"pg_isready"}}, false},
+		{"no health: the image's decides", config.Health{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := serviceConfig("")
+			cfg.Test.Suites[0].Services[0].Health = tt.health
+			plan, err := runplan.New(cfg, gitctx.Context{Revision: rev}, time.Now(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ExecIn(plan.Cells[0], Target{Role: Candidate}, 1).Services[0].ImageHealthcheck; got != tt.want {
+				t.Errorf("ImageHealthcheck = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	err := ImageHealthcheckError(Service{Name: "app"}, []string{"/bin/sh", "-c", "test -f /tmp/ready"}, errors.New("exit 1"))
+	for _, want := range []string{"service app never became healthy", "the image's HEALTHCHECK (/bin/sh -c test -f /tmp/ready) did not pass", "health.http or health.exec"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
 	}
 }
 

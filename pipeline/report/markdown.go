@@ -113,8 +113,13 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 		fmt.Fprintf(bw, "> %s\n\n", SmokeNote)
 	}
 	n := r.Counts()
+	var tests, failed, skipped int
+	for _, c := range r.Cells {
+		t, f, s := c.TestCounts()
+		tests, failed, skipped = tests+t, failed+f, skipped+s
+	}
 	fmt.Fprintf(bw, "%d cells: %d pass, %d flaky, %d fail, %d timeout, %d error, %d cancelled · %d tests: %d failed, %d skipped\n\n",
-		n.Cells, n.Pass, n.Flaky, n.Fail, n.Timeout, n.Error, n.Canceled, r.Tests(), n.CaseFail+n.CaseError, n.CaseSkip)
+		n.Cells, n.Pass, n.Flaky, n.Fail, n.Timeout, n.Error, n.Canceled, tests, failed, skipped)
 
 	if n.Cells > 0 {
 		fmt.Fprintln(bw, "| Cell | Status | Tests | Failed | Skipped | Attempts | Time |")
@@ -127,18 +132,7 @@ func (r *Report) WriteMarkdown(w io.Writer, verdict string) error {
 				continue
 			}
 			rows++
-			var tests, failed, skipped int
-			for _, tc := range c.Cases {
-				switch {
-				case tc.Status == CaseSkip:
-					skipped++
-				case tc.Status.Failed():
-					failed++
-					tests++
-				default:
-					tests++
-				}
-			}
+			tests, failed, skipped := c.TestCounts()
 			fmt.Fprintf(bw, "| %s | %s %s | %d | %d | %d | %d | %s |\n", code(c.ID), StatusIcon(c.Status), c.Status,
 				tests, failed, skipped, c.Attempts, c.Duration.Std().Round(time.Millisecond))
 		}

@@ -374,20 +374,38 @@ func (r *Report) Tests() int {
 	}
 	n := 0
 	for _, c := range r.Cells {
-		if !c.Status.Ran() {
-			continue
-		}
-		if len(c.Cases) == 0 {
-			n++
-			continue
-		}
-		for _, tc := range c.Cases {
-			if tc.Status != CaseSkip {
-				n++
-			}
-		}
+		tests, _, _ := c.TestCounts()
+		n += tests
 	}
 	return n
+}
+
+// TestCounts is what c counts for in the tests of a report (Tests, the
+// Markdown's table): its cases that ran, failed or were skipped; a cell
+// that ran with no JUnit cases is one test (its command), failed unless
+// the cell passed. An error or cancelled cell ran nothing.
+func (c CellResult) TestCounts() (tests, failed, skipped int) {
+	if !c.Status.Ran() {
+		return 0, 0, 0
+	}
+	if len(c.Cases) == 0 {
+		if !c.Status.Passed() {
+			failed = 1
+		}
+		return 1, failed, 0
+	}
+	for _, tc := range c.Cases {
+		switch {
+		case tc.Status == CaseSkip:
+			skipped++
+		case tc.Status.Failed():
+			failed++
+			tests++
+		default:
+			tests++
+		}
+	}
+	return tests, failed, skipped
 }
 
 // Counts adds up the cells and cases of r by status.

@@ -26,15 +26,17 @@ func EphemeralImage(configured string) string {
 	return DefaultEphemeralImage
 }
 
-// ForUser rewrites the ephemeral registry's service endpoint in text (a
-// report, an action line) to localhost:5000, the address users, verify and
-// prune know it by. With no endpoint, text is returned as it is.
+// ForUser rewrites the ephemeral registry's other addresses in text (a
+// report, an action line, an error): the service's endpoint, as the
+// registry client reaches it, and EphemeralEngineHost, as the engine does,
+// become localhost:5000, the address users, verify and prune know it by.
+// endpoint may be "" (no service started).
 func ForUser(text, endpoint string) string {
-	if endpoint == "" {
-		return text
+	user := ephemeralHost() + "/"
+	if endpoint != "" {
+		text = strings.ReplaceAll(text, endpoint+"/", user)
 	}
-	host, _, _ := strings.Cut(EphemeralRepository, "/")
-	return strings.ReplaceAll(text, endpoint+"/", host+"/")
+	return strings.ReplaceAll(text, EphemeralEngineHost+"/", user)
 }
 
 // ExplainUnreachable adds what to do to err when ref's registry is on a
@@ -65,7 +67,7 @@ func ExplainUnreachable(ref string, err error) error {
 
 // ForUserErr is ForUser for an error's message, keeping the error chain.
 func ForUserErr(err error, endpoint string) error {
-	if err == nil || endpoint == "" {
+	if err == nil {
 		return err
 	}
 	msg := err.Error()

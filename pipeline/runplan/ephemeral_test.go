@@ -16,6 +16,9 @@ func TestForUser(t *testing.T) {
 		{"7m64rm8do694u:5000/slipway@sha256:ab: unchanged", "7m64rm8do694u:5000", "localhost:5000/slipway@sha256:ab: unchanged"},
 		{"ghcr.io/acme/app@sha256:ab", "7m64rm8do694u:5000", "ghcr.io/acme/app@sha256:ab"},
 		{"x:5000/slipway:stable", "", "x:5000/slipway:stable"},
+		// The engine's address of the service (a Publish result) too.
+		{"localhost:45913/slipway:slipway-publish@sha256:ab", "", "localhost:5000/slipway:slipway-publish@sha256:ab"},
+		{"pushing localhost:45913/slipway/api:x, then 7m64rm8do694u:45913/slipway/api@sha256:ab", "7m64rm8do694u:45913", "pushing localhost:5000/slipway/api:x, then localhost:5000/slipway/api@sha256:ab"},
 	} {
 		if got := ForUser(tt.text, tt.endpoint); got != tt.want {
 			t.Errorf("ForUser(%q, %q) = %q, want %q", tt.text, tt.endpoint, got, tt.want)

@@ -20,25 +20,65 @@ import (
 )
 
 // EphemeralRepository receives promoted images when the config names no
-// image: the module runs a registry service inside the engine, which the
-// engine reaches over plain HTTP only as localhost:5000 (DESIGN.md §9).
+// image: the module runs a registry service inside the engine. Users,
+// reports, verify and prune know it by this name; the engine reaches the
+// service as EphemeralEngineHost, the registry client at the service's
+// endpoint (EphemeralRef).
 const EphemeralRepository = "localhost:5000/slipway"
 
-// EphemeralRef rewrites a ref into the ephemeral registry (host
-// localhost:5000, as the engine addresses it) to the address a registry
-// client reaches the same service at. Other refs are returned as they are.
-func EphemeralRef(ref, endpoint string) string {
+// EphemeralEnginePort is the port the ephemeral registry service listens
+// on, and EphemeralEngineHost the address the engine pushes to and pulls
+// from it at (the RegistryService option of Container.publish and from).
+//
+// The engine speaks plain HTTP to a localhost address with no engine
+// configuration, and sends the host to the service only where its config
+// lists no setting for that address: an engine.json entry for a registry
+// the user runs on localhost:5000 (a common one) wraps the engine's
+// registry transport, and the push then lands in the user's registry
+// instead (DESIGN.md §9). So the engine never addresses the service as
+// localhost:5000, but on a port no such setting is likely to name; a push
+// that lands elsewhere all the same is caught after it (flow.Promote
+// checks the digest in the service).
+const (
+	EphemeralEnginePort = 45913
+	EphemeralEngineHost = "localhost:45913"
+)
+
+// ephemeralHost is the host users know the ephemeral registry by.
+func ephemeralHost() string {
 	host, _, _ := strings.Cut(EphemeralRepository, "/")
-	if rest, ok := strings.CutPrefix(ref, host+"/"); ok && endpoint != "" {
-		return endpoint + "/" + rest
+	return host
+}
+
+// EphemeralRef rewrites a ref into the ephemeral registry (as users or the
+// engine write it) to the address a registry client reaches the same
+// service at. Other refs are returned as they are.
+func EphemeralRef(ref, endpoint string) string {
+	if endpoint == "" {
+		return ref
+	}
+	for _, host := range []string{ephemeralHost(), EphemeralEngineHost} {
+		if rest, ok := strings.CutPrefix(ref, host+"/"); ok {
+			return endpoint + "/" + rest
+		}
 	}
 	return ref
 }
 
-// IsEphemeral reports whether ref is in the ephemeral registry.
+// EngineRef rewrites a ref into the ephemeral registry, as users write it,
+// to the address the engine reaches the service at (EphemeralEngineHost).
+// Other refs are returned as they are.
+func EngineRef(ref string) string {
+	if rest, ok := strings.CutPrefix(ref, ephemeralHost()+"/"); ok {
+		return EphemeralEngineHost + "/" + rest
+	}
+	return ref
+}
+
+// IsEphemeral reports whether ref is in the ephemeral registry, as users
+// or the engine write it.
 func IsEphemeral(ref string) bool {
-	host, _, _ := strings.Cut(EphemeralRepository, "/")
-	return strings.HasPrefix(ref, host+"/")
+	return strings.HasPrefix(ref, ephemeralHost()+"/") || strings.HasPrefix(ref, EphemeralEngineHost+"/")
 }
 
 // Plan is what a run will do.

@@ -136,8 +136,31 @@ func TestRefs(t *testing.T) {
 	if got := EphemeralRef("ghcr.io/acme/app:stable", "reg:5000"); got != "ghcr.io/acme/app:stable" {
 		t.Errorf("EphemeralRef of another registry = %q", got)
 	}
-	if !IsEphemeral("localhost:5000/slipway:stable") || IsEphemeral("localhost:50000/x:y") {
-		t.Error("IsEphemeral")
+	if got := EphemeralRef(EphemeralEngineHost+"/slipway@"+d, "reg:45913"); got != "reg:45913/slipway@"+d {
+		t.Errorf("EphemeralRef of the engine's address = %q", got)
+	}
+	for ref, want := range map[string]string{
+		"localhost:5000/slipway@" + d:       EphemeralEngineHost + "/slipway@" + d,
+		"localhost:5000/slipway/api:stable": EphemeralEngineHost + "/slipway/api:stable",
+		"localhost:5001/slipway:stable":     "localhost:5001/slipway:stable",
+		"ghcr.io/acme/app:stable":           "ghcr.io/acme/app:stable",
+	} {
+		if got := EngineRef(ref); got != want {
+			t.Errorf("EngineRef(%q) = %q, want %q", ref, got, want)
+		}
+	}
+	if EngineRef("localhost:5000/x") == "localhost:5000/x" || strings.HasPrefix(EphemeralEngineHost, "localhost:5000") {
+		t.Errorf("the engine addresses the ephemeral registry as %s: never localhost:5000, which engine configs list", EphemeralEngineHost)
+	}
+	for ref, want := range map[string]bool{
+		"localhost:5000/slipway:stable":       true,
+		EphemeralEngineHost + "/slipway@" + d: true,
+		"localhost:50000/x:y":                 false,
+		"localhost:459130/slipway:stable":     false,
+	} {
+		if IsEphemeral(ref) != want {
+			t.Errorf("IsEphemeral(%q) = %v, want %v", ref, !want, want)
+		}
 	}
 }
 
