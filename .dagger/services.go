@@ -198,8 +198,11 @@ func serviceLog(ctx context.Context, ctr *dagger.Container, s flow.Service) stri
 func (e *engine) withServices(ctx context.Context, ctr *dagger.Container, services []flow.Service) (_ *dagger.Container, stop func(), err error) {
 	var started []*dagger.Service
 	stop = func() {
+		// Killed, not stopped gracefully (which waits for the command to
+		// exit, up to the engine's grace period, while the cell holds its
+		// slot): the instances are this cell attempt's alone (see start).
 		for _, svc := range started {
-			_, _ = svc.Stop(context.WithoutCancel(ctx))
+			_, _ = svc.Stop(context.WithoutCancel(ctx), dagger.ServiceStopOpts{Kill: true})
 		}
 	}
 	for i, s := range services {

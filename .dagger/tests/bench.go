@@ -18,9 +18,12 @@ import (
 // sleeps and then fetches /variant from it; at most parallelism cells run
 // at once. The image is built once before either side is timed, and every
 // cell carries a nonce so that neither side is served from the cache.
+// The slipway module's runtime is loaded before the timing.
 // Slipway's cells also wait for GET /health and stop their service after.
 // Returns both wall times and Slipway's overhead. A benchmark, not a check:
 // ci/bench/services/run.sh calls it.
+//
+// +cache="never"
 func (t *SlipwayTests) BenchServices(
 	ctx context.Context,
 	// How many cells.
@@ -45,8 +48,8 @@ func (t *SlipwayTests) BenchServices(
 	for i := range values {
 		values[i] = strconv.Itoa(i + 1)
 	}
-	cfg := s.config("base", nil) + fmt.Sprintf("  matrix: {cell: [%s]}\n", strings.Join(values, ", "))
-	cfg = strings.Replace(cfg, "  retries: 0\n", fmt.Sprintf("  retries: 0\n  parallelism: %d\n", parallelism), 1)
+	cfg := strings.Replace(s.config("base", nil), "  retries: 0\n",
+		fmt.Sprintf("  retries: 0\n  parallelism: %d\n  matrix: {cell: [%s]}\n", parallelism, strings.Join(values, ", ")), 1)
 	cfg = strings.Replace(cfg, "  suites:\n", fmt.Sprintf(`  suites:
     - name: bench-${cell}
       run: ["sh", "-c", %q]
@@ -64,8 +67,13 @@ func (t *SlipwayTests) BenchServices(
 		return "", fmt.Errorf("building the sample app: %w", err)
 	}
 
+	m := dag.Slipway(dagger.SlipwayOpts{Source: src, Revision: s.revision("bench"), RunID: s.runID("bench"), SourceURL: sourceURL})
+	// The module's runtime is loaded before the timing: the peer has none.
+	if _, err := m.Tags(ctx); err != nil {
+		return "", fmt.Errorf("loading the slipway module: %w", err)
+	}
 	start := time.Now()
-	rep := dag.Slipway(dagger.SlipwayOpts{Source: src, Revision: s.revision("bench"), RunID: s.runID("bench"), SourceURL: sourceURL}).Test()
+	rep := m.Test()
 	got, err := rep.Cells(ctx)
 	if err != nil {
 		return "", fmt.Errorf("slipway test: %w", err)
@@ -102,7 +110,9 @@ func fanOut(ctx context.Context, app *dagger.Container, base, nonce, cmd string,
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			id := fmt.Sprintf("%s-peer-%d", nonce, i)
-			svc := app.WithEnvVariable("NONCE", id).WithExposedPort(8080).
+			// Without the image's HEALTHCHECK (written for its own command),
+			// as Slipway starts a service with a health check of its own.
+			svc := app.WithoutDockerHealthcheck().WithEnvVariable("NONCE", id).WithExposedPort(8080).
 				AsService(dagger.ContainerAsServiceOpts{Args: []string{"/app/serve.sh"}, UseEntrypoint: true})
 			_, err := dag.Container().From(base).
 				WithEnvVariable("NONCE", id).

@@ -21,9 +21,18 @@ name="${SLIPWAY_ENGINE_NAME:-slipway-engine}"
 
 phase() { echo "== engine: $1 ($((SECONDS - t0)) s)"; }
 t0=$SECONDS
-# The kit's scripts hold a lock that the daemons they start inherit (build.sh's dockerd, up.sh's
-# registries): once they run, the same script waits for them. A kit already built, with its
-# engine answering, is used as it is.
+# Docker is started here when it is installed and not running, not by the kit's scripts: each
+# holds a lock (flock on fd 9) that a daemon it starts inherits, and keeps for as long as it runs,
+# so the next run of that script would wait for it. (Where Docker is not installed yet, build.sh
+# installs and starts it.)
+if command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
+	mkdir -p "$SLIPWAY_ENGINE_CACHE/logs" "$SLIPWAY_ENGINE_CACHE/run"
+	setsid nohup dockerd >"$SLIPWAY_ENGINE_CACHE/logs/dockerd.log" 2>&1 </dev/null &
+	echo $! >"$SLIPWAY_ENGINE_CACHE/run/dockerd.pid"
+	for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+fi
+# For the same reason (the registries up.sh starts hold its lock until down.sh stops them), a kit
+# already built, with its engine answering, is used as it is.
 image_id=$(cat "$SLIPWAY_ENGINE_CACHE/engine-image.id" 2>/dev/null || true)
 if [ -x "$SLIPWAY_ENGINE_CACHE/bin/dagger" ] && [ -n "$image_id" ] && docker image inspect "$image_id" >/dev/null 2>&1; then
 	phase "kit built already (docker runs and has the engine image)"
