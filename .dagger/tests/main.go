@@ -409,10 +409,15 @@ func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
 	if err == nil {
 		return errors.New("promote passed a candidate whose e2e login case regressed")
 	}
-	for _, want := range []string{"the gate blocked the promotion", "regression", "login"} {
+	for _, want := range []string{"the gate blocked the promotion", "regression", "login", "promote --no-fail markdown"} {
 		if !strings.Contains(err.Error(), want) {
 			return fmt.Errorf("promote failed without saying %q: %w", want, err)
 		}
+	}
+	// The error is the blocking reasons, not the whole report: the CLI
+	// prints it twice, on stderr.
+	if strings.Contains(err.Error(), "### Candidate tests") {
+		return fmt.Errorf("promote failed with the whole report in its error: %w", err)
 	}
 	// With --no-fail the same blocked promotion is a result: its files
 	// hold the summary once and the decision a CI wrapper fails on.
@@ -436,6 +441,31 @@ func (t *SlipwayTests) PromoteWorse(ctx context.Context) error {
 		return errors.New("promote --no-fail: promotion.json says pass for a blocked candidate")
 	}
 	return s.expectStable(ctx, baseline)
+}
+
+// Hints checks that Slipway's advice around an engine error reaches the user.
+//
+// An ephemeral registry image the engine cannot pull fails a promotion
+// with the engine's error and the advice to set ephemeral.image to a
+// mirror (the Go SDK would pass on the engine's error alone).
+//
+// +check
+// +cache="session"
+func (t *SlipwayTests) Hints(ctx context.Context) error {
+	s, err := t.newScenario(ctx, "hints")
+	if err != nil {
+		return err
+	}
+	repo, _, _ := strings.Cut(s.base, "@")
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i] // the tag, not a registry's port
+	}
+	s.registry = repo + "@sha256:" + strings.Repeat("0", 64) // no such image
+	_, err = s.slipway("hints", "base", "unit").Promote(dagger.SlipwayPromoteOpts{DryRun: true}).Decision(ctx)
+	if err == nil || !strings.Contains(err.Error(), "set ephemeral.image to a mirror") || !strings.Contains(err.Error(), s.registry) {
+		return fmt.Errorf("promote with an ephemeral.image the engine cannot pull: err = %v, want the engine's error with the advice to set ephemeral.image", err)
+	}
+	return nil
 }
 
 // Verify checks the sample app's base image, pinned by digest.

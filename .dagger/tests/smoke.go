@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -26,9 +27,10 @@ func (t *SlipwayTests) Smoke(ctx context.Context) error {
 		variant, status string
 		exitCode        int
 		log             string
+		failed          int
 	}{
-		{"base", "pass", 0, "the HEALTHCHECK passed"},
-		{"broken", "fail", 127, "libssl.so.3"},
+		{"base", "pass", 0, "the HEALTHCHECK passed", 0},
+		{"broken", "fail", 127, "libssl.so.3", 1},
 	} {
 		rep := s.slipwayConfig("smoke-"+tt.variant, s.config(tt.variant, nil)+"smoke:\n  duration: 5s\n").Test()
 		cells, err := rep.Cells(ctx)
@@ -60,6 +62,10 @@ func (t *SlipwayTests) Smoke(ctx context.Context) error {
 		}
 		if !strings.Contains(md, "Only the smoke check ran") {
 			return fmt.Errorf("%s: the summary does not say smoke is all that was tested:\n%s", tt.variant, md)
+		}
+		// The smoke cell is one test, in the headline and in its row alike.
+		if !strings.Contains(md, " · 1 tests: ") || !strings.Contains(md, "| `smoke` | ") || !strings.Contains(md, " | 1 | "+strconv.Itoa(tt.failed)+" | 0 | 1 |") {
+			return fmt.Errorf("%s: the summary's count of tests and the smoke row disagree:\n%s", tt.variant, md)
 		}
 	}
 	return nil

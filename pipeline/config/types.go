@@ -44,8 +44,9 @@ type Config struct {
 // when the config names no image.
 type Ephemeral struct {
 	// Image is the registry image, pinned by digest (repo@sha256:…): any
-	// image that serves the distribution API on port 5000 with its storage
-	// under /var/lib/registry, e.g. a mirror of registry:2 for engines
+	// CNCF distribution image (it listens where REGISTRY_HTTP_ADDR says,
+	// and keeps its storage under /var/lib/registry), e.g. a mirror of
+	// registry:2 for engines
 	// without Docker Hub. Default "": CNCF distribution 2.8.3 from Docker
 	// Hub, as this Slipway version pins it.
 	Image string `yaml:"image" json:"image"`
