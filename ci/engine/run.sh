@@ -83,10 +83,10 @@ status=0
 timeout "${SLIPWAY_CHECK_TIMEOUT:-2400}" dagger check -m .dagger/tests --progress=plain "${patterns[@]}" >"$log" 2>&1 || status=$?
 # The plain progress log is long: keep it, and show each check's outcome and every failure.
 sed 's/\x1b\[[0-9;]*m//g' "$log" >"$log.txt"
-grep -E '^[0-9]+ +: slipway-tests:[a-z-]+ (DONE|ERROR|CANCELED)' "$log.txt" | sed 's/^[0-9]* *: //' | sort || true
+grep -E '^[0-9]+ *: slipway-tests:[a-z-]+ (DONE|ERROR|CANCELED)' "$log.txt" | sed 's/^[0-9]* *: //' | sort || true
 if [ "$status" -ne 0 ]; then
 	echo "== engine: checks failed (exit $status); the failures:"
-	grep -E '^[0-9]+ +: ! ' "$log.txt" | sed 's/^[0-9]* *: //' | sort -u | head -100
+	grep -E '^[0-9]+ *: ! ' "$log.txt" | sed 's/^[0-9]* *: //' | sort -u | head -100
 	echo "(whole log: $log.txt)"
 fi
 phase "checks done"
