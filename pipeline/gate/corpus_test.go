@@ -82,6 +82,11 @@ func TestCorpus(t *testing.T) {
 	}{
 		{dir: "gotestsum", cfg: warn, reasons: common("gotestsum", goName, "flaky gotestsum TestFlaky")},
 		{dir: "gotestsum", cfg: fail, reasons: append([]string{"!flaky gotestsum TestFlaky"}, common("gotestsum", goName)...)},
+		// A parent fails with its subtests (go test and gotestsum fail it
+		// too): one reason a failing subtest, none for the parent; a parent
+		// failing on its own, its subtest passing, is a reason of its own.
+		{dir: "gotestsum-subtests", cfg: warn, reasons: []string{"!regression gotestsum-subtests TestOptions/IgnoreFields",
+			"!regression gotestsum-subtests TestOptions/SortSlices", "!regression gotestsum-subtests TestTeardown"}},
 		// go test without reruns: the flaky test's one attempt failed.
 		{dir: "go-junit-report", cfg: warn, reasons: common("go-junit-report", goName, "!regression go-junit-report TestFlaky")},
 		// pytest-rerunfailures writes only the last attempt: test_flaky passes.
@@ -110,6 +115,17 @@ func TestCorpus(t *testing.T) {
 		// Real reruns are still flaky.
 		{dir: "playwright-retries", cfg: warn, pass: true, reasons: []string{"flaky playwright-retries renders [hostname=webkit]"}},
 		{dir: "playwright-retries", cfg: fail, reasons: []string{"!flaky playwright-retries renders [hostname=webkit]"}},
+	}
+	// The parent left to its subtests is said, with them.
+	sub := Decide(warn, corpusReport(t, "cand", "gotestsum-subtests"), corpusReport(t, "base", "gotestsum-subtests"))
+	const pkg = "example.com/cmp › "
+	want := []Parent{{Cell: "gotestsum-subtests", Case: pkg + "TestOptions", Subtests: []string{pkg + "TestOptions/IgnoreFields", pkg + "TestOptions/SortSlices"}}}
+	if !reflect.DeepEqual(sub.Parents, want) {
+		t.Errorf("parents %+v, want %+v", sub.Parents, want)
+	}
+	if md := sub.Markdown(); !strings.Contains(md, "### Parent tests") ||
+		!strings.Contains(md, "- `"+pkg+"TestOptions` in `gotestsum-subtests`: fails with `"+pkg+"TestOptions/IgnoreFields`, `"+pkg+"TestOptions/SortSlices`\n") {
+		t.Errorf("the summary does not say how TestOptions was counted:\n%s", md)
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir+"/"+tt.cfg.Flaky, func(t *testing.T) {
@@ -145,6 +161,10 @@ func TestCorpusCounts(t *testing.T) {
 		{"gotestsum/base", counts{7, 4, 2, 1, 0}},
 		// "DONE 7 tests, 1 skipped, 4 failures", then TestFlaky passed its rerun.
 		{"gotestsum/cand", counts{7, 3, 3, 1, 1}},
+		// "DONE 7 tests" and "DONE 7 tests, 4 failures": parents and
+		// subtests are each a test, and a parent fails with its subtests.
+		{"gotestsum-subtests/base", counts{7, 7, 0, 0, 0}},
+		{"gotestsum-subtests/cand", counts{7, 3, 4, 0, 0}},
 		// go test prints no totals: the file's own tests="7" failures="2" skipped="1".
 		{"go-junit-report/base", counts{7, 4, 2, 1, 0}},
 		{"go-junit-report/cand", counts{7, 2, 4, 1, 0}},

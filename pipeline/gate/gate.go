@@ -137,6 +137,19 @@ type Decision struct {
 	// Scan is the vulnerability comparison (MergeScans); nil when the
 	// images were not scanned.
 	Scan *scan.Comparison `json:"scan,omitempty"`
+	// Parents are the Go parent tests that fail with their subtests (go
+	// test and gotestsum fail a parent when a subtest fails): their
+	// failure is counted once, in the subtests' reasons, and none of their
+	// own is given.
+	Parents []Parent `json:"parents,omitempty"`
+}
+
+// Parent is a Go parent test whose reason the gate left to its subtests.
+type Parent struct {
+	Cell string `json:"cell"`
+	Case string `json:"case"`
+	// Subtests are the subtests with reasons that account for it.
+	Subtests []string `json:"subtests"`
 }
 
 // Blocking returns the reasons that block.
@@ -466,18 +479,19 @@ func (d *decider) dropParents(start int) {
 	added := d.dec.Reasons[start:]
 	keep := added[:0:0]
 	for _, r := range added {
-		parent := false
+		var subtests []string
 		if r.Case != "" && r.Kind != FlakyResult {
 			for _, o := range added {
 				if o.Cell == r.Cell && o.Kind != FlakyResult && strings.HasPrefix(o.Case, r.Case+"/") && (o.Blocking || !r.Blocking) {
-					parent = true
-					break
+					subtests = append(subtests, o.Case)
 				}
 			}
 		}
-		if !parent {
+		if subtests == nil {
 			keep = append(keep, r)
+			continue
 		}
+		d.dec.Parents = append(d.dec.Parents, Parent{Cell: r.Cell, Case: r.Case, Subtests: subtests})
 	}
 	d.dec.Reasons = append(d.dec.Reasons[:start], keep...)
 }

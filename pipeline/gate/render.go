@@ -81,6 +81,7 @@ func (d Decision) Markdown() string {
 	}
 	list("Blocking", blocking)
 	list("Reported", reported)
+	writeParents(&b, d.Parents)
 	if d.Scan != nil {
 		writeFindings(&b, d.Scan)
 	}
@@ -181,4 +182,28 @@ func mdText(s string) string {
 		s = string(r[:300]) + "…"
 	}
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// writeParents says how the Go parent tests that fail with their subtests
+// were counted: once, in their subtests' reasons.
+func writeParents(b *strings.Builder, parents []Parent) {
+	if len(parents) == 0 {
+		return
+	}
+	b.WriteString("### Parent tests\n\n")
+	b.WriteString("`go test` and gotestsum fail a Go parent test when one of its subtests fails, and report both. " +
+		"The gate counts that failure once, in the subtests' reasons above; a parent that fails on its own " +
+		"(its subtests passing) has a reason of its own. In the test counts, parents and subtests are each a test.\n\n")
+	for i, p := range parents {
+		if i == mdMaxReasons {
+			fmt.Fprintf(b, "- … and %d more\n", len(parents)-i)
+			break
+		}
+		subs := make([]string, len(p.Subtests))
+		for j, s := range p.Subtests {
+			subs[j] = "`" + mdCode(s) + "`"
+		}
+		fmt.Fprintf(b, "- `%s` in `%s`: fails with %s\n", mdCode(p.Case), mdCode(p.Cell), strings.Join(subs, ", "))
+	}
+	b.WriteString("\n")
 }

@@ -124,6 +124,43 @@ run_gotestsum() {
 	"$TOOLS/bin/gotestsum" --format testname --junitfile out.xml --rerun-fails=2 --packages ./...
 }
 
+# A Go test with subtests, as go-cmp's TestOptions: the candidate breaks two
+# subtests of TestOptions (its parent then fails too, as go test reports
+# it), and TestTeardown fails on its own after its subtest passed.
+run_gotestsum_subtests() {
+	printf 'module example.com/cmp\n\ngo 1.26\n' >go.mod
+	cat >options_test.go <<'EOF'
+package cmp
+
+import (
+	"os"
+	"testing"
+)
+
+var cand = os.Getenv("VARIANT") == "cand"
+
+func TestOptions(t *testing.T) {
+	for _, name := range []string{"Equal", "IgnoreFields", "SortSlices", "Transform"} {
+		t.Run(name, func(t *testing.T) {
+			if cand && (name == "IgnoreFields" || name == "SortSlices") {
+				t.Fatalf("%s: diff reported for equal values", name)
+			}
+		})
+	}
+}
+
+func TestTeardown(t *testing.T) {
+	t.Run("Closes", func(t *testing.T) {})
+	if cand {
+		t.Error("a goroutine leaked after the subtests")
+	}
+}
+EOF
+	# -count=1: base and cand are the same files, and go test would serve
+	# cand from its cache (the package-level Getenv is not a tracked input).
+	"$TOOLS/bin/gotestsum" --format testname --junitfile out.xml --packages ./... -- -count=1
+}
+
 run_go_junit_report() {
 	go_project
 	go test -v ./... 2>&1 | tee go-test.log
@@ -338,6 +375,7 @@ main() {
 	bats=$(bats --version | awk '{print $2}')
 
 	pair gotestsum "gotestsum $gts, $gover" '^DONE' run_gotestsum
+	pair gotestsum-subtests "gotestsum $gts, $gover" '^DONE' run_gotestsum_subtests
 	pair go-junit-report "go-junit-report $gjr, $gover" '^(ok|FAIL|top-level)' run_go_junit_report
 	pair pytest "pytest $pyt, pytest-rerunfailures $prf, $($PY --version)" '^=+ .*(passed|failed)' run_pytest
 	pair jest "jest $jest, jest-junit $jj, node $(node --version)" '^(Tests|Test Suites):' run_jest
