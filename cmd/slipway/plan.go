@@ -46,6 +46,8 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout)
 	writeTags(e, p)
 	fmt.Fprintln(e.stdout)
+	writeBuilds(e, p.Builds())
+	fmt.Fprintln(e.stdout)
 	title := fmt.Sprintf("cells: %d", len(p.Cells))
 	if p.Shard != "" {
 		title += " (shard " + p.Shard + ")"
@@ -143,5 +145,36 @@ func writeImages(e *env, p *runplan.Plan) {
 		}
 		fmt.Fprintf(e.stdout, "  %s: %s\n    baseline %s (gate %s; none there yet: its cells are judged strict)\n    build %s, platforms %s\n",
 			im.Name, repo, im.Baseline, p.Gate.Mode, build, strings.Join(b.Platforms, ","))
+	}
+}
+
+// writeBuilds lists what the run builds before any cell runs: each image
+// on each platform, with where its cells run, and the runner stages.
+func writeBuilds(e *env, b runplan.BuildPlan) {
+	fmt.Fprintln(e.stdout, "builds: each once per run, every platform and stage before any cell runs")
+	for _, im := range b.Images {
+		how := im.Dockerfile + " in " + im.Context
+		if im.Target != "" {
+			how += ", stage " + im.Target
+		}
+		if im.Builder != "" {
+			how = "buildpacks, builder " + im.Builder + " (its lifecycle's creator)"
+		}
+		fmt.Fprintf(e.stdout, "  %s: %s\n", im.Name, how)
+		for _, pl := range im.Platforms {
+			var what string
+			switch {
+			case pl.Tested:
+				what = "tested: the cells run on it"
+			case pl.Cells > 0:
+				what = fmt.Sprintf("smoke-tested: %d cells run on it too (platforms: all), where the engine runs %s natively or emulated; else they are reported not run", pl.Cells, pl.Platform)
+			default:
+				what = "built only: no cell runs on it (published in the image index)"
+			}
+			fmt.Fprintf(e.stdout, "    %s: %s\n", pl.Platform, what)
+		}
+	}
+	for _, st := range b.Stages {
+		fmt.Fprintf(e.stdout, "  runner stage %s: from %s's Dockerfile (%s in %s)\n", st, b.Images[0].Name, b.Images[0].Dockerfile, b.Images[0].Context)
 	}
 }

@@ -188,6 +188,44 @@ test:
 				"e2e-2-firefox npx playwright test --project=firefox --shard=2/4",
 				"baseline: ghcr.io/acme/app:stable (gate no-regression; no digest there yet means strict)",
 				"sha-abc1234 sha immutable",
+				"builds: each once per run, every platform and stage before any cell runs",
+				"app: Dockerfile in .",
+				"linux/amd64: tested: the cells run on it",
+			},
+		},
+		{
+			name: "builds: platforms, the smoke subset and runner stages",
+			config: `image: ghcr.io/acme/app
+build: {platforms: [linux/amd64, linux/arm64, linux/s390x]}
+test:
+  suites:
+    - {name: unit, run: [go, test], platforms: all}
+    - name: waf
+      run: [/tests/waf.sh]
+      runner: {build: {target: tests}}
+      services: [{name: app, image: app, ports: [8080]}]
+`,
+			args: []string{rev},
+			want: []string{
+				"linux/amd64: tested: the cells run on it",
+				"linux/arm64: smoke-tested: 1 cells run on it too (platforms: all), where the engine runs linux/arm64 natively or emulated; else they are reported not run",
+				"linux/s390x: smoke-tested: 1 cells run on it too (platforms: all), where the engine runs linux/s390x natively or emulated; else they are reported not run",
+				"runner stage tests: from app's Dockerfile (Dockerfile in .)",
+				"unit@linux/arm64 go test",
+			},
+		},
+		{
+			name: "builds: a buildpacks builder",
+			config: `image: ghcr.io/acme/app
+build:
+  buildpacks: {builder: "docker.io/paketobuildpacks/builder-jammy-base@sha256:` + strings.Repeat("a", 64) + `", runImage: "docker.io/paketobuildpacks/run-jammy-base@sha256:` + strings.Repeat("b", 64) + `"}
+test:
+  suites: [{name: unit, run: [go, test]}]
+`,
+			args: []string{rev},
+			want: []string{
+				"app: buildpacks, builder docker.io/paketobuildpacks/builder-jammy-base@sha256:" + strings.Repeat("a", 64) + " (its lifecycle's creator)",
+				"linux/amd64: tested: the cells run on it",
 			},
 		},
 		{
