@@ -15,8 +15,9 @@ import (
 // It promotes three images A, B and C of the sample app to the scenario's
 // floating tag, then rolls it back: one step goes to B (two steps would go
 // to A), the rollback's record shows in history and satisfies verify
-// --require-promotion, a second rollback goes on to A (a rollback is not a
-// step), and a third has nowhere to go and fails, leaving the tag on A.
+// --require-promotion, the same rollback run again (its run id) changes
+// nothing, a second rollback goes on to A (a rollback is not a step), and
+// a third has nowhere to go and fails, leaving the tag on A.
 // Before the rollbacks, a prune plan keeps B and A as rollback targets.
 //
 // +check
@@ -74,14 +75,22 @@ func (t *SlipwayTests) Rollback(ctx context.Context) error {
 		return fmt.Errorf("verify returned %q, want %s", got, b)
 	}
 
-	// A rollback after a rollback goes one promotion further back.
-	if err := expectRollback(ctx, m.Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable()}), b, a, "moved"); err != nil {
+	// The rollback's job run again (its run id, another reason: the same
+	// call would be served from the session's cache, +cache="session")
+	// changes nothing and says so.
+	if err := expectRollback(ctx, m.Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable(), Reason: "bad release, re-run"}), b, b, "unchanged"); err != nil {
+		return fmt.Errorf("re-run of the rollback: %w", err)
+	}
+	if err := s.expectStable(ctx, b); err != nil {
+		return fmt.Errorf("after the re-run: %w", err)
+	}
+
+	// A rollback after a rollback (another run) goes one promotion further back.
+	if err := expectRollback(ctx, s.slipway("rollback-2", "fixed", "unit").Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable()}), b, a, "moved"); err != nil {
 		return fmt.Errorf("second rollback: %w", err)
 	}
 	// A was the first promotion: nowhere left to go.
-	// (Another reason: the same call as the second rollback would be
-	// served from the session's cache, +cache="session".)
-	_, err = m.Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable(), Reason: "past the first"}).To(ctx)
+	_, err = s.slipway("rollback-3", "fixed", "unit").Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable()}).To(ctx)
 	if err == nil || !strings.Contains(err.Error(), "no rollback target") {
 		return fmt.Errorf("rollback past the first promotion: err = %v, want no rollback target", err)
 	}

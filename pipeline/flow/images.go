@@ -322,18 +322,15 @@ func (p *Promotion) imagesMarkdown(b *strings.Builder) {
 }
 
 // mergeScans adds the scans to d: the one image's as gate.MergeScans does,
-// or each image's of a run of several, every reason naming its image (the
-// decision's Scan is then the first image's comparison).
+// or each image's of a run of several, every reason naming its image and
+// each image's comparison in the decision's Scans.
 func mergeScans(p *runplan.Plan, d gate.Decision, scans []gate.Scans) gate.Decision {
 	if len(scans) == 1 {
 		return gate.MergeScans(d, scans[0])
 	}
-	var first gate.Decision
 	for i, s := range scans {
 		one := gate.MergeScans(gate.Decision{}, s)
-		if i == 0 {
-			first = one
-		}
+		d.Scans = append(d.Scans, gate.ImageScan{Image: p.Images[i].Name, Scan: one.Scan})
 		rs := one.Reasons
 		for j := range rs {
 			if rs[j].Finding != "" {
@@ -344,6 +341,5 @@ func mergeScans(p *runplan.Plan, d gate.Decision, scans []gate.Scans) gate.Decis
 		}
 		addReasons(&d, rs...)
 	}
-	d.Scan = first.Scan
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slipway-ci/slipway/pipeline/config"
+	"github.com/slipway-ci/slipway/pipeline/gate"
 	"github.com/slipway-ci/slipway/pipeline/gitctx"
 	"github.com/slipway-ci/slipway/pipeline/registry"
 	"github.com/slipway-ci/slipway/pipeline/registry/registrytest"
@@ -184,5 +185,53 @@ func TestPromoteBadScanConfig(t *testing.T) {
 	_, err = Promote(context.Background(), PromoteOptions{Plan: plan, Test: cfg.Test, Engine: eng, Scan: config.Scan{Mode: config.ScanNoNew}})
 	if err == nil || !strings.Contains(err.Error(), "scan.severity") || len(eng.execs)+len(eng.scanned) != 0 {
 		t.Errorf("error %v, execs %v, scans %v", err, eng.execs, eng.scanned)
+	}
+}
+
+// TestMergeScansOfSeveralImages: a run of several images shows each
+// image's comparison, not the first image's alone, and each reason names
+// its image.
+func TestMergeScansOfSeveralImages(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig("")
+	cfg.Images = []config.Image{{Name: "api", Build: cfg.Build}, {Name: "worker", Build: cfg.Build}}
+	cfg.Build = config.Build{}
+	plan, err := runplan.New(cfg, gitctx.Context{Revision: rev}, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := config.Default().Scan
+	sc.Mode = config.ScanNoNew
+	policy, err := scan.PolicyFrom(sc, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) *scan.Report {
+		r, err := scan.Parse(strings.NewReader(string(trivyJSON(t, name))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a39, a310 := read("alpine-39.json"), read("alpine-310.json")
+	// api regresses (3.9 over 3.10), worker fixes (3.10 over 3.9).
+	d := mergeScans(plan, gate.Decision{Pass: true}, []gate.Scans{
+		{Policy: policy, Candidate: a39, Baseline: a310},
+		{Policy: policy, Candidate: a310, Baseline: a39},
+	})
+	if len(d.Scans) != 2 || d.Scans[0].Image != "api" || d.Scans[1].Image != "worker" || d.Scan != nil {
+		t.Fatalf("scans %+v, scan %+v: want api's and worker's", d.Scans, d.Scan)
+	}
+	if len(d.Scans[0].Scan.New) != 2 || len(d.Scans[1].Scan.Fixed) != 2 {
+		t.Errorf("api new %d, worker fixed %d: want 2 and 2", len(d.Scans[0].Scan.New), len(d.Scans[1].Scan.Fixed))
+	}
+	md := d.Markdown()
+	for _, want := range []string{"### Vulnerabilities: api", "### Vulnerabilities: worker", ", scan no-new)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if d.Pass {
+		t.Error("api's new findings passed the gate")
 	}
 }

@@ -135,13 +135,22 @@ type Decision struct {
 	Baseline  *Image   `json:"baseline,omitempty"`
 	Reasons   []Reason `json:"reasons"`
 	// Scan is the vulnerability comparison (MergeScans); nil when the
-	// images were not scanned.
+	// images were not scanned, or in a run of several images (Scans).
 	Scan *scan.Comparison `json:"scan,omitempty"`
+	// Scans are the vulnerability comparisons of a run of several images,
+	// one an image, in the run's order.
+	Scans []ImageScan `json:"scans,omitempty"`
 	// Parents are the Go parent tests that fail with their subtests (go
 	// test and gotestsum fail a parent when a subtest fails): their
 	// failure is counted once, in the subtests' reasons, and none of their
 	// own is given.
 	Parents []Parent `json:"parents,omitempty"`
+}
+
+// ImageScan is one image's vulnerability comparison in a run of several.
+type ImageScan struct {
+	Image string           `json:"image"`
+	Scan  *scan.Comparison `json:"scan"`
 }
 
 // Parent is a Go parent test whose reason the gate left to its subtests.

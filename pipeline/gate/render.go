@@ -29,8 +29,11 @@ func (d Decision) Headline() string {
 	if d.Baseline != nil {
 		against = "no regression vs the baseline"
 	}
-	if d.Scan != nil {
+	switch {
+	case d.Scan != nil:
 		against += ", scan " + d.Scan.Mode
+	case len(d.Scans) > 0:
+		against += ", scan " + d.Scans[0].Scan.Mode
 	}
 	if d.Pass {
 		return fmt.Sprintf("## ✅ Gate passed (%s)", against)
@@ -83,7 +86,10 @@ func (d Decision) Markdown() string {
 	list("Reported", reported)
 	writeParents(&b, d.Parents)
 	if d.Scan != nil {
-		writeFindings(&b, d.Scan)
+		writeFindings(&b, "Vulnerabilities", d.Scan)
+	}
+	for _, is := range d.Scans {
+		writeFindings(&b, "Vulnerabilities: "+mdCode(is.Image), is.Scan)
 	}
 	return b.String()
 }

@@ -114,8 +114,8 @@ func ruleLine(r scan.IgnoreRule) string {
 // writeFindings is the Markdown findings section: the comparison's
 // settings and counts, then a table per list (new, known, fixed, ignored)
 // and the expired ignore rules.
-func writeFindings(b *strings.Builder, c *scan.Comparison) {
-	b.WriteString("### Vulnerabilities\n\n")
+func writeFindings(b *strings.Builder, title string, c *scan.Comparison) {
+	b.WriteString("### " + title + "\n\n")
 	fmt.Fprintf(b, "scan `%s` · %s and above · ignore unfixed `%t`", c.Mode, c.Threshold, c.IgnoreUnfixed)
 	if c.Candidate != "" {
 		fmt.Fprintf(b, " · candidate `%s`", mdCode(c.Candidate))

@@ -58,6 +58,9 @@ type RollbackResult struct {
 	// revision, run and time.
 	Target HistoryEntry `json:"target"`
 	DryRun bool         `json:"dryRun"`
+	// Done is true when this run (RunID) rolled the tag back already: a
+	// re-run of the rollback, which changes nothing (Action unchanged).
+	Done bool `json:"done,omitempty"`
 	// Action is the tag's: moved, would move, unchanged or refused.
 	Action Action `json:"action"`
 	// Promotion is the move itself (the record and the tag), when one was
@@ -77,8 +80,10 @@ func (r *RollbackResult) Lines() []string {
 	}
 	target += ")"
 	var out []string
-	switch r.Action {
-	case Unchanged:
+	switch {
+	case r.Done:
+		out = append(out, fmt.Sprintf("%s: run %s rolled it back to %s at %s already: nothing to do", tag, r.Target.RunID, r.To, r.Target.Time.UTC().Format(time.RFC3339)))
+	case r.Action == Unchanged:
 		out = append(out, fmt.Sprintf("%s already points at %s: nothing to do", tag, target))
 	default:
 		out = append(out, fmt.Sprintf("%s: %s from %s back to %s, %d step(s) back", tag, r.Action, r.From, target, r.Steps))
@@ -215,6 +220,19 @@ func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRe
 		return nil, refuse("the tag does not exist")
 	}
 	res := &RollbackResult{Repository: req.Repo.String(), Tag: req.Tag, From: cur.DigestStr(), DryRun: req.DryRun}
+	// A re-run of a rollback that happened (a CI job run again keeps its
+	// run id) finds the tag where that rollback left it: it changes
+	// nothing, where going Steps back again would move the tag further.
+	if req.RunID != "" {
+		last, err := newWalker(s, req.Repo, req.Tag, true).newest(cur, time.Time{})
+		if err != nil {
+			return nil, fail(err)
+		}
+		if last != nil && last.Decision == DecisionRollback && last.RunID == req.RunID {
+			res.To, res.Target, res.Done, res.Action = cur.DigestStr(), entryOf(*last), true, Unchanged
+			return res, nil
+		}
+	}
 	w := newWalker(s, req.Repo, req.Tag, false)
 	back := max(req.Steps, 1)
 	stop := ""

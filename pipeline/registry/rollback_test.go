@@ -128,6 +128,20 @@ func TestRollbackChain(t *testing.T) {
 		}
 	}
 
+	// The second rollback's job run again (the same run id) finds its
+	// work done: nothing moves, nothing is written, and it says so.
+	again, err := c.Rollback(ctx, rollbackReq(t, reg.Host(), 6))
+	if err != nil {
+		t.Fatalf("re-run of the second rollback: %v", err)
+	}
+	if !again.Done || again.Action != Unchanged || names[again.To] != "A" || names[head(t, stable)] != "A" || again.Promotion != nil ||
+		!strings.Contains(strings.Join(again.Lines(), "\n"), "run rb-6 rolled it back to "+d[0]) {
+		t.Fatalf("re-run of the second rollback: %+v, lines %q, stable on %s", again, again.Lines(), names[head(t, stable)])
+	}
+	if h, _ := c.History(ctx, repo, "stable", 0); len(h.Entries) != 5 {
+		t.Fatalf("the re-run wrote a record: %v", moves(h, names))
+	}
+
 	// A was the first promotion: nowhere left to go, nothing written.
 	_, err = c.Rollback(ctx, rollbackReq(t, reg.Host(), 7))
 	if !errors.Is(err, ErrNoRollbackTarget) || !strings.Contains(err.Error(), "first promotion") || !strings.Contains(err.Error(), stable) {
