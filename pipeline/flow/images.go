@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/slipway-ci/slipway/pipeline/gate"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
 	"github.com/slipway-ci/slipway/pipeline/registry"
@@ -275,6 +277,19 @@ func promoteImages(ctx context.Context, o PromoteOptions, out *Promotion, baseli
 		}
 	}
 	res, err := o.Registry.PromoteAll(ctx, reqs)
+	if holders, ok := o.groupWinner(ctx, err); ok {
+		// Another run of this revision (a re-run, or a tag push beside a
+		// branch push) published and promoted the group first: promote its
+		// images, as a re-run would; each tag already where it goes is left.
+		for i := range reqs {
+			reqs[i].Source = holders[i]
+			out.Images[i].Published, out.Images[i].Reused = p.Images[i].Repository+"@"+holders[i].DigestStr(), true
+		}
+		out.Published, out.Reused = out.Images[0].Published, true
+		if err = settleReuse(ctx); err == nil {
+			res, err = o.Registry.PromoteAll(ctx, reqs)
+		}
+	}
 	if res != nil {
 		for i, r := range res.Results {
 			out.Images[i].Result = r
@@ -285,6 +300,31 @@ func promoteImages(ctx context.Context, o PromoteOptions, out *Promotion, baseli
 		return fmt.Errorf("promoting the %d images: %w", len(p.Images), err)
 	}
 	return nil
+}
+
+// groupWinner reports, when a group's promotion was refused for a tag
+// another run wrote (an immutable tag it holds, a floating tag it moved),
+// the images that run promoted, one per image of the plan: each image's
+// first immutable tag holds an image built from this plan's revision.
+// Any image without one means the refusal stands.
+func (o PromoteOptions) groupWinner(ctx context.Context, err error) ([]name.Digest, bool) {
+	var te *registry.TagExistsError
+	var be *registry.BaselineMovedError
+	if !errors.As(err, &te) && !errors.As(err, &be) {
+		return nil, false
+	}
+	var out []name.Digest
+	for _, im := range o.Plan.Images {
+		d, rerr := o.Registry.Resolve(ctx, o.registryRef(im.Repository+":"+o.Plan.Immutable()[0]))
+		if rerr != nil {
+			return nil, false
+		}
+		if _, verr := o.Registry.Verify(ctx, d.String(), registry.VerifyOptions{Revision: o.Plan.Context.Revision}); verr != nil {
+			return nil, false
+		}
+		out = append(out, d)
+	}
+	return out, true
 }
 
 // imagesMarkdown is the per-image part of a promotion's summary.

@@ -447,3 +447,89 @@ func TestBaselineOf(t *testing.T) {
 		})
 	}
 }
+
+// racingCluster publishes like clusterEngine; after the last image, another
+// run of the pipeline promotes its own pair first (race): each image tagged
+// sha-abc1234 in its repository and stable moved to it, as a branch push
+// and a tag push of one commit do when both pass their gates at once.
+type racingCluster struct {
+	*clusterEngine
+	images int
+	race   func()
+}
+
+func (e *racingCluster) PublishImage(ctx context.Context, name, ref string) (string, error) {
+	d, err := e.clusterEngine.PublishImage(ctx, name, ref)
+	e.mu.Lock()
+	last := len(e.published) == e.images
+	e.mu.Unlock()
+	if last {
+		e.race()
+	}
+	return d, err
+}
+
+// TestPromoteImagesConcurrentRun: the loser of such a race finds the
+// winner's group promoted (each image of this revision, stable on it) and
+// reports that, promoting the winner's images, instead of failing; a
+// winner of another revision is refused, stable left where it was.
+func TestPromoteImagesConcurrentRun(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		winnerRev string
+		wantErr   error
+	}{
+		{name: "same revision: the winner's pair is reported promoted", winnerRev: rev},
+		{name: "another revision: refused", winnerRev: "1111111111222222222233333333334444444444", wantErr: registry.ErrTagExists},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := registrytest.New(t)
+			cfg := clusterConfig(reg.Host())
+			plan, err := runplan.New(cfg, gitctx.Context{Revision: rev, RunID: "45"}, time.Now(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bases := map[string]string{}
+			for _, im := range plan.Images {
+				bases[im.Name] = registrytest.PushImage(t, im.Repository+":stable", registrytest.ImageSpec{}).DigestStr()
+			}
+			winners := map[string]string{}
+			eng := &racingCluster{clusterEngine: &clusterEngine{t: t}, images: len(plan.Images), race: func() {
+				for _, im := range plan.Images {
+					d := registrytest.PushImage(t, im.Repository+":sha-abc1234", registrytest.ImageSpec{Labels: map[string]string{registry.RevisionLabel: tt.winnerRev, "winner": im.Name}})
+					if tt.winnerRev == rev {
+						registrytest.Tag(t, im.Repository+":stable", d)
+					}
+					winners[im.Name] = d.DigestStr()
+				}
+			}}
+			client, err := registry.New(registry.WithFastBackoff())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Promote(context.Background(), PromoteOptions{Plan: plan, Test: cfg.Test, Registry: client, Engine: eng, Now: time.Now()})
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("Promote() error = %v, want %v", err, tt.wantErr)
+			}
+			for i, im := range plan.Images {
+				stable, _ := registrytest.Head(t, im.Repository+":stable")
+				sha, _ := registrytest.Head(t, im.Repository+":sha-abc1234")
+				if sha.DigestStr() != winners[im.Name] {
+					t.Errorf("%s: sha-abc1234 on %s, want the winner's %s untouched", im.Name, sha.DigestStr(), winners[im.Name])
+				}
+				if tt.wantErr != nil {
+					if stable.DigestStr() != bases[im.Name] {
+						t.Errorf("%s: stable on %s, want the baseline %s", im.Name, stable.DigestStr(), bases[im.Name])
+					}
+					continue
+				}
+				got := out.Images[i]
+				if stable.DigestStr() != winners[im.Name] || !got.Reused || got.Published != im.Repository+"@"+winners[im.Name] {
+					t.Errorf("%s: stable on %s, published %q reused %v: want the winner's %s, reused", im.Name, stable.DigestStr(), got.Published, got.Reused, winners[im.Name])
+				}
+			}
+		})
+	}
+}
