@@ -40,7 +40,7 @@ type engine struct {
 
 	mu sync.Mutex
 	// stages are the runner containers built from the Dockerfile, by stage.
-	stages map[string]*dagger.Container
+	stages map[flow.Stage]*dagger.Container
 	// named are the images of a run of several (the images section), by
 	// name; the candidate is then the first (see images.go).
 	named map[string]*namedImage
@@ -222,14 +222,14 @@ func (e *engine) platformJobs(ctx context.Context, cfg *config.Config, platforms
 }
 
 // stageJobs are the runner stages the cells need, each built once.
-func (e *engine) stageJobs(stages []string) ([]buildJob, error) {
+func (e *engine) stageJobs(stages []flow.Stage) ([]buildJob, error) {
 	var jobs []buildJob
 	for _, st := range stages {
 		ctr, err := e.stage(st)
 		if err != nil {
 			return nil, fmt.Errorf("the runner stage %s: %w", st, err)
 		}
-		jobs = append(jobs, buildJob{"the runner stage " + st, ctr})
+		jobs = append(jobs, buildJob{"the runner stage " + st.String(), ctr})
 	}
 	return jobs, nil
 }

@@ -26,30 +26,38 @@ func (e *engine) runner(t flow.Target, r flow.Runner) (*dagger.Container, error)
 	switch {
 	case r.Ref != "":
 		return e.pull(r.Ref), nil
-	case r.Stage != "":
+	case r.Stage.Target != "":
 		return e.stage(r.Stage)
 	}
 	return e.image(t)
 }
 
-// stage builds a stage of the run's Dockerfile once per run: every cell
+// stage builds a stage of a Dockerfile of the run once per run, with the
+// build section of its image (the first image's by default): every cell
 // that runs in it shares the one container (and so the one build).
-func (e *engine) stage(target string) (*dagger.Container, error) {
+func (e *engine) stage(st flow.Stage) (*dagger.Container, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ctr, ok := e.stages[target]; ok {
+	if ctr, ok := e.stages[st]; ok {
 		return ctr, nil
 	}
 	cfg := *e.cfg
-	cfg.Build.Target = target
+	if st.Image != "" {
+		im, ok := e.named[st.Image]
+		if !ok {
+			return nil, fmt.Errorf("no image %s in this run to build the stage %s from", st.Image, st.Target)
+		}
+		cfg = *im.cfg
+	}
+	cfg.Build.Target = st.Target
 	ctr, err := e.m.dockerImage(&cfg, cfg.Build.Platforms[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	if e.stages == nil {
-		e.stages = map[string]*dagger.Container{}
+		e.stages = map[flow.Stage]*dagger.Container{}
 	}
-	e.stages[target] = ctr
+	e.stages[st] = ctr
 	return ctr, nil
 }
 

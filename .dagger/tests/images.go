@@ -16,8 +16,9 @@ var imageNames = []string{"localnode", "rpcnode"}
 // A localnode and an rpcnode (the sample app built twice, each its own
 // image and repository in the ephemeral registry) start together as
 // services with HTTP health checks, beside a sidecar, and a matrix of two
-// jobs in a pinned runner reaches both. Each image is built once; the first
-// promotion creates both floating tags; a candidate whose rpcnode never gets
+// jobs in a runner built from a stage of rpcnode's Dockerfile reaches
+// both. Each image and the stage are built once; the first promotion
+// creates both floating tags; a candidate whose rpcnode never gets
 // healthy is blocked and moves neither; a fixed pair moves both, each from
 // its own baseline. test --ref NAME=REF tests the promoted pair by digest,
 // and test --baseline with localnode's ref alone runs none of the cells.
@@ -37,8 +38,8 @@ func (t *SlipwayTests) ImagesPromote(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("baseline pair: %w", err)
 	}
-	if base.Candidate.Build.Images != 2 {
-		return fmt.Errorf("baseline pair: %d images built before the cells, want 2 (one per image)", base.Candidate.Build.Images)
+	if base.Candidate.Build.Images != 3 {
+		return fmt.Errorf("baseline pair: %d images built before the cells, want 3 (one per image, and the runner stage)", base.Candidate.Build.Images)
 	}
 	broken, err := readImagesPromotion(ctx, s.slipwayConfig("broken", s.imagesConfig("fixed", "broken")).Promote(dagger.SlipwayPromoteOpts{NoFail: true}))
 	if err != nil {
@@ -87,14 +88,17 @@ func (t *SlipwayTests) ImagesPromote(ctx context.Context) error {
 }
 
 // imagesConfig is a slipway.yaml of two images of the sample app, built
-// as the variants given, started together as services (rpcnode after
+// as the variants given (localnode from app.Dockerfile, which has no
+// http-tests stage), started together as services (rpcnode after
 // localnode, so bound to it) beside a sidecar, a matrix of two jobs in a
-// pinned runner that reaches both and writes a JUnit case per job.
+// runner (the http-tests stage of rpcnode's Dockerfile, built with
+// rpcnode's build) that reaches both and writes a JUnit case per job.
 func (s scenario) imagesConfig(localnode, rpcnode string) string {
 	var b strings.Builder
 	b.WriteString("images:\n")
 	for i, name := range imageNames {
-		fmt.Fprintf(&b, "  - name: %s\n    build:\n      platforms: [%s]\n      args: {VARIANT: %s, BASE: %q}\n", name, s.platform, []string{localnode, rpcnode}[i], s.base)
+		fmt.Fprintf(&b, "  - name: %s\n    build:\n      dockerfile: %s\n      platforms: [%s]\n      args: {VARIANT: %s, BASE: %q}\n",
+			name, []string{"app.Dockerfile", "Dockerfile"}[i], s.platform, []string{localnode, rpcnode}[i], s.base)
 	}
 	if s.registry != "" {
 		fmt.Fprintf(&b, "ephemeral:\n  image: %q\n", s.registry)
@@ -111,7 +115,7 @@ func (s scenario) imagesConfig(localnode, rpcnode string) string {
       run: ["sh", "-c", %q]
       env: {JOB: "${job}"}
       reports: [/out/cluster.xml]
-      runner: {ref: %q}
+      runner: {build: {target: http-tests, image: rpcnode}}
       services:
         - name: cache
           ref: %q
@@ -130,7 +134,7 @@ func (s scenario) imagesConfig(localnode, rpcnode string) string {
           env: {UPSTREAM: "http://localnode:8080"}
           health: {http: /health}
           timeout: 20s
-`, script, s.base, s.base)
+`, script, s.base)
 	fmt.Fprintf(&b, "gate:\n  baseline: %s\n", s.stable())
 	fmt.Fprintf(&b, "tags:\n  immutable: [\"sha-{sha7}\"]\n  floating: [%s]\n", s.stable())
 	b.WriteString("scan:\n  mode: \"off\"\n")

@@ -84,6 +84,8 @@ func topology(c matrix.Cell, p *runplan.Plan) []string {
 	switch {
 	case c.Runner.Ref != "":
 		out = append(out, "runner: "+c.Runner.Ref)
+	case c.Runner.Build.Target != "" && c.Runner.Build.Image != "":
+		out = append(out, "runner: stage "+c.Runner.Build.Target+" of "+c.Runner.Build.Image+"'s Dockerfile (built once per run)")
 	case c.Runner.Build.Target != "":
 		out = append(out, "runner: Dockerfile stage "+c.Runner.Build.Target+" (built once per run)")
 	case several:
@@ -175,6 +177,10 @@ func writeBuilds(e *env, b runplan.BuildPlan) {
 		}
 	}
 	for _, st := range b.Stages {
-		fmt.Fprintf(e.stdout, "  runner stage %s: from %s's Dockerfile (%s in %s)\n", st, b.Images[0].Name, b.Images[0].Dockerfile, b.Images[0].Context)
+		for _, im := range b.Images {
+			if im.Name == st.Image {
+				fmt.Fprintf(e.stdout, "  runner stage %s: from %s's Dockerfile (%s in %s)\n", st.Target, im.Name, im.Dockerfile, im.Context)
+			}
+		}
 	}
 }

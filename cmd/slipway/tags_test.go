@@ -267,7 +267,8 @@ test:
 				"build rpcnode.Dockerfile in ., platforms linux/amd64",
 				"cells: 3",
 				"chain-rpc /tests/run.sh rpc",
-				"runner: Dockerfile stage chain-tests (built once per run)",
+				"runner: stage chain-tests of rpcnode's Dockerfile (built once per run)",
+				"runner stage chain-tests: from rpcnode's Dockerfile (rpcnode.Dockerfile in .)",
 				"service localnode: image localnode under test (candidate, or its baseline in baseline cells), ports 8545, healthy when GET /health on 8545 answers 2xx",
 				"service rpcnode: image rpcnode under test (candidate, or its baseline in baseline cells), ports 8546",
 				"runner: image rpcnode under test (candidate, or its baseline in baseline cells)",
@@ -349,7 +350,7 @@ test:
   suites:
     - name: chain-${job}
       run: [/tests/run.sh, "${job}"]
-      runner: {build: {target: chain-tests}}
+      runner: {build: {target: chain-tests, image: rpcnode}}
       services:
         - {name: localnode, image: localnode, ports: [8545], health: {http: /health}}
         - {name: rpcnode, image: rpcnode, ports: [8546]}

@@ -210,6 +210,9 @@ func (r Runner) IsZero() bool { return r.Ref == "" && r.Build.Target == "" }
 type RunnerBuild struct {
 	// Target is the Dockerfile stage to build (required).
 	Target string `yaml:"target" json:"target"`
+	// Image is the image of the run whose build section (Dockerfile,
+	// context, args) builds the stage. Default "": the first image's.
+	Image string `yaml:"image" json:"image"`
 }
 
 // AppImage is the name of the image of a run that builds one (image and

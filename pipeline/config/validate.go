@@ -274,6 +274,10 @@ func (v *validator) suite(suites []Suite, i int, m Matrix, images []string) {
 	}
 	v.platforms(p+".platforms", s.Platforms)
 	v.runner(p+".runner", s.Runner)
+	v.imageName(p+".runner.build.image", s.Runner.Build.Image, images)
+	if s.Runner.Build.Image != "" && s.Runner.Build.Target == "" {
+		v.add(p+".runner.build.image", "names the image whose Dockerfile builds the stage: give build.target too")
+	}
 	v.imageName(p+".image", s.Image, images)
 	if s.Image != "" && !s.Runner.IsZero() {
 		v.add(p+".image", "the command runs in the runner: name the image under test in services instead")

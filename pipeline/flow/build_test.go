@@ -165,8 +165,8 @@ func TestRunnerStagesBuiltOnce(t *testing.T) {
 		target Target
 		want   BuildRequest
 	}{
-		{"candidate: the image and two stages", Target{Role: Candidate}, BuildRequest{Image: true, Stages: []string{"tests", "k6"}}},
-		{"baseline: the stages only", Target{Role: Baseline, Ref: "r@sha256:" + strings.Repeat("a", 64)}, BuildRequest{Stages: []string{"tests", "k6"}}},
+		{"candidate: the image and two stages", Target{Role: Candidate}, BuildRequest{Image: true, Stages: []Stage{{Target: "tests"}, {Target: "k6"}}}},
+		{"baseline: the stages only", Target{Role: Baseline, Ref: "r@sha256:" + strings.Repeat("a", 64)}, BuildRequest{Stages: []Stage{{Target: "tests"}, {Target: "k6"}}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -180,7 +180,7 @@ func TestRunnerStagesBuiltOnce(t *testing.T) {
 			}
 			for _, cl := range eng.calls {
 				wantStage := map[string]string{"waf": "tests", "auth": "tests", "load": "k6"}[strings.SplitN(strings.TrimPrefix(cl.x.Env[len(cl.x.Env)-1], "SLIPWAY_CELL="), "-", 2)[0]]
-				if cl.x.Runner.Stage != wantStage {
+				if cl.x.Runner.Stage != (Stage{Target: wantStage}) {
 					t.Errorf("%v ran in stage %q, want %q", cl.x.Env, cl.x.Runner.Stage, wantStage)
 				}
 			}

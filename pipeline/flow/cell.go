@@ -104,7 +104,7 @@ type BuildRequest struct {
 	Names []string
 	// Stages are the Dockerfile stages the cells' runners run in, each
 	// built once, in the order the cells first name them.
-	Stages []string
+	Stages []Stage
 }
 
 // Images is how many images r builds.
@@ -117,10 +117,11 @@ func (r BuildRequest) Images() int {
 }
 
 // runnerStages lists the Dockerfile stages cells run in, each once.
-func runnerStages(cells []matrix.Cell) []string {
-	var out []string
+func runnerStages(cells []matrix.Cell) []Stage {
+	var out []Stage
 	for _, c := range cells {
-		if st := c.Runner.Build.Target; st != "" && !slices.Contains(out, st) {
+		st := Stage{Image: c.Runner.Build.Image, Target: c.Runner.Build.Target}
+		if st.Target != "" && !slices.Contains(out, st) {
 			out = append(out, st)
 		}
 	}

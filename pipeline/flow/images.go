@@ -46,7 +46,7 @@ func (s Subject) Find(name string) (Target, bool) {
 
 // buildRequest is what TestSubject builds before the cells: the images of
 // s built in this run, and the runner stages.
-func (s Subject) buildRequest(stages []string) BuildRequest {
+func (s Subject) buildRequest(stages []Stage) BuildRequest {
 	r := BuildRequest{Stages: stages}
 	for _, t := range s.Images {
 		if t.Ref != "" {

@@ -25,7 +25,7 @@ var redis = "docker.io/library/redis@sha256:" + strings.Repeat("e", 64)
 // clusterConfig is the two-image setup of the issue: a localnode and an
 // rpcnode (each its own repository under host, "" for the ephemeral
 // registry), started together as services with HTTP health checks beside
-// a sidecar, a matrix of jobs in a runner built from a Dockerfile stage
+// a sidecar, a matrix of jobs in a runner built from a stage of rpcnode's Dockerfile
 // against them, rpcnode's self test run in the rpcnode image against a
 // localnode, and localnode's alone in its image.
 func clusterConfig(host string) *config.Config {
@@ -44,7 +44,7 @@ func clusterConfig(host string) *config.Config {
 		Name:    "chain-${job}",
 		Run:     config.Command{Args: []string{"/tests/run.sh", "${job}"}},
 		Reports: []string{"/out/junit.xml"},
-		Runner:  config.Runner{Build: config.RunnerBuild{Target: "chain-tests"}},
+		Runner:  config.Runner{Build: config.RunnerBuild{Target: "chain-tests", Image: "rpcnode"}},
 		Services: []config.Service{
 			{Name: "cache", Ref: redis, Ports: []int{6379}},
 			localnode,
@@ -93,7 +93,7 @@ func (e *clusterEngine) Build(ctx context.Context, r BuildRequest) (*report.Buil
 		e.built["(unnamed)"]++
 	}
 	for _, st := range r.Stages {
-		e.built["stage "+st]++
+		e.built["stage "+st.String()]++
 	}
 	return &report.Build{Images: r.Images()}, nil
 }
@@ -203,7 +203,7 @@ func TestPromoteImages(t *testing.T) {
 				t.Errorf("mode %s, want %s", out.Decision.Mode, tt.wantMode)
 			}
 			// Each image built once per run, the runner stage with them.
-			if want := map[string]int{"localnode": 1, "rpcnode": 1, "stage chain-tests": 1 + b2i(tt.baselines[0] && tt.baselines[1])}; !maps.Equal(eng.built, want) {
+			if want := map[string]int{"localnode": 1, "rpcnode": 1, "stage chain-tests (rpcnode's Dockerfile)": 1 + b2i(tt.baselines[0] && tt.baselines[1])}; !maps.Equal(eng.built, want) {
 				t.Errorf("built %v, want %v", eng.built, want)
 			}
 			checkCells(t, out, eng, tt.baselines, tt.unhealthy)
@@ -293,7 +293,7 @@ func checkCells(t *testing.T, out *Promotion, eng *clusterEngine, baselines []bo
 		if id == "rpc-selftest" && (c.t.Image != "rpcnode" || !c.x.Runner.IsZero()) {
 			t.Errorf("the self test ran in %+v, runner %+v; want the rpcnode image", c.t, c.x.Runner)
 		}
-		if strings.HasPrefix(id, "chain-") && (c.x.Runner.Stage != "chain-tests" || c.x.Services[0].Image != (Target{Role: Sidecar, Ref: redis})) {
+		if strings.HasPrefix(id, "chain-") && (c.x.Runner.Stage != (Stage{Image: "rpcnode", Target: "chain-tests"}) || c.x.Services[0].Image != (Target{Role: Sidecar, Ref: redis})) {
 			t.Errorf("%s: runner %+v, sidecar %+v", id, c.x.Runner, c.x.Services[0].Image)
 		}
 	}

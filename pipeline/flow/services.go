@@ -25,12 +25,29 @@ const Sidecar = "sidecar"
 type Runner struct {
 	// Ref is an image pinned by digest.
 	Ref string
-	// Stage is a stage of the run's Dockerfile, built once per run.
-	Stage string
+	// Stage is a stage of a Dockerfile of the run, built once per run.
+	Stage Stage
 }
 
 // IsZero reports whether r is the image under test.
-func (r Runner) IsZero() bool { return r.Ref == "" && r.Stage == "" }
+func (r Runner) IsZero() bool { return r.Ref == "" && r.Stage.Target == "" }
+
+// Stage is a runner stage: a target of the Dockerfile of an image of the
+// run, built with that image's build section.
+type Stage struct {
+	// Image names the image whose build builds it; "" the first image.
+	Image string
+	// Target is the Dockerfile stage.
+	Target string
+}
+
+// String is how reports and logs name the stage.
+func (s Stage) String() string {
+	if s.Image == "" {
+		return s.Target
+	}
+	return s.Target + " (" + s.Image + "'s Dockerfile)"
+}
 
 // Service is a container the engine starts before an exec's command, binds
 // to it under Name, waits for, and stops after it. An exec's services
@@ -90,7 +107,7 @@ func ExecOf(c matrix.Cell, s Subject, attempt int) (Target, Exec, error) {
 		return t, Exec{}, fmt.Errorf("the %s has no image %s", s.Role, c.Image)
 	}
 	x := ExecFor(c, attempt)
-	x.Runner = Runner{Ref: c.Runner.Ref, Stage: c.Runner.Build.Target}
+	x.Runner = Runner{Ref: c.Runner.Ref, Stage: Stage{Image: c.Runner.Build.Image, Target: c.Runner.Build.Target}}
 	sub := s
 	for _, s := range c.Services {
 		svc := Service{

@@ -8,9 +8,9 @@ import (
 // of its platforms, and the Dockerfile stages its cells run in.
 type BuildPlan struct {
 	Images []ImageBuild `json:"images"`
-	// Stages are the runner stages (runner.build.target) the cells need,
-	// each built once per run from the first image's Dockerfile.
-	Stages []string `json:"stages,omitempty"`
+	// Stages are the runner stages (runner.build) the cells need, each
+	// built once per run.
+	Stages []StageBuild `json:"stages,omitempty"`
 }
 
 // ImageBuild is one image's builds, one per platform.
@@ -24,6 +24,13 @@ type ImageBuild struct {
 	Context    string          `json:"context,omitempty"`
 	Target     string          `json:"target,omitempty"`
 	Platforms  []PlatformBuild `json:"platforms"`
+}
+
+// StageBuild is a runner stage: a target of an image's Dockerfile.
+type StageBuild struct {
+	Target string `json:"target"`
+	// Image is the image whose build section builds it.
+	Image string `json:"image"`
 }
 
 // PlatformBuild is one platform of an image's build.
@@ -58,7 +65,11 @@ func (p *Plan) Builds() BuildPlan {
 		out.Images = append(out.Images, b)
 	}
 	for _, c := range p.Cells {
-		if st := c.Runner.Build.Target; st != "" && !slices.Contains(out.Stages, st) {
+		st := StageBuild{Target: c.Runner.Build.Target, Image: c.Runner.Build.Image}
+		if st.Image == "" && len(p.Images) > 0 {
+			st.Image = p.Images[0].Name
+		}
+		if st.Target != "" && !slices.Contains(out.Stages, st) {
 			out.Stages = append(out.Stages, st)
 		}
 	}

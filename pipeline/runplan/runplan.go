@@ -120,6 +120,12 @@ func New(cfg *config.Config, c gitctx.Context, now time.Time, shard string) (*Pl
 		cells = append(cells, smokeCells(cfg)...)
 	}
 	cells = matrix.OnPlatforms(cells, cfg.ImageList()[0].Build.Platforms)
+	for i := range cells {
+		// The first image's stage is one stage, named or not.
+		if cells[i].Runner.Build.Image == cfg.ImageNames()[0] {
+			cells[i].Runner.Build.Image = ""
+		}
+	}
 	if shard != "" {
 		s, err := matrix.ParseShard(shard)
 		if err != nil {
