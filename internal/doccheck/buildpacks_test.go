@@ -10,15 +10,15 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/config"
 )
 
-// TestREADMEBuildpacksRecipe: README's "Test the image your platform
-// deploys" has one slipway.yaml recipe: it loads, it is
+// TestREADMEBuildpacksRecipe: "Test the image your platform deploys" (in
+// README or docs/) has one slipway.yaml recipe: it loads, it is
 // pipeline/config/testdata/buildpacks.yaml, and it shows every field of
 // build.buildpacks.
 func TestREADMEBuildpacksRecipe(t *testing.T) {
 	const title = "Test the image your platform deploys"
-	sec, ok := mdSection(readREADME(t), title)
+	sec, _, ok := docSection(t, title)
 	if !ok {
-		t.Fatalf("README has no section %q", "## "+title)
+		t.Fatalf("neither README nor docs/ has a section %q", "## "+title)
 	}
 	var recipes []string
 	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {

@@ -30,7 +30,7 @@ func pendingFor(p Problem) (string, bool) {
 }
 
 // TestInvocationsMatchCode is the drift check: every dagger and slipway
-// command line in README.md and ci/ uses functions, arguments, verbs and
+// command line in README.md, docs/*.md and ci/ uses functions, arguments, verbs and
 // flags that exist in the code today.
 func TestInvocationsMatchCode(t *testing.T) {
 	root := repoRoot(t)
@@ -50,6 +50,17 @@ func TestInvocationsMatchCode(t *testing.T) {
 	for _, want := range []string{"dagger README.md", "slipway README.md", "dagger ci/github", "slipway ci/github", "dagger ci/circleci"} {
 		if counts[want] == 0 {
 			t.Errorf("found no %s invocation in %s", strings.Fields(want)[0], strings.Fields(want)[1])
+		}
+	}
+	docs := map[string]int{}
+	for _, inv := range invs {
+		if strings.HasPrefix(inv.File, "docs/") {
+			docs[inv.Tool]++
+		}
+	}
+	for _, tool := range []string{"dagger", "slipway"} {
+		if docs[tool] == 0 {
+			t.Errorf("found no %s invocation in docs/", tool)
 		}
 	}
 

@@ -10,8 +10,8 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/report"
 )
 
-// TestREADMEPlatformReport: README's per-platform report ("Several
-// platforms") is what a report renders for a run whose suites ran on the
+// TestREADMEPlatformReport: the per-platform report of "Several platforms"
+// (in README or docs/) is what a report renders for a run whose suites ran on the
 // first platform, smoke-tested the second and could not run the third.
 func TestREADMEPlatformReport(t *testing.T) {
 	platforms := []string{"linux/amd64", "linux/arm64", "linux/s390x"}
@@ -42,13 +42,15 @@ func TestREADMEPlatformReport(t *testing.T) {
 		t.Fatalf("no build table in:\n%s", md)
 	}
 	want := md[start:start+end+1] + "\n"
-	for _, m := range codeBlock.FindAllStringSubmatch(readREADME(t), -1) {
-		if m[1] == "text" && strings.HasPrefix(m[2], "Built 3 images once") {
-			if m[2] != want {
-				t.Errorf("README's platform report differs from what a report renders:\nREADME:\n%s\nrendered:\n%s", m[2], want)
+	for _, p := range readDocs(t) {
+		for _, m := range codeBlock.FindAllStringSubmatch(p.md, -1) {
+			if m[1] == "text" && strings.HasPrefix(m[2], "Built 3 images once") {
+				if m[2] != want {
+					t.Errorf("%s's platform report differs from what a report renders:\n%s:\n%s\nrendered:\n%s", p.file, p.file, m[2], want)
+				}
+				return
 			}
-			return
 		}
 	}
-	t.Errorf("README has no platform report (a text block starting \"Built 3 images once\"); want:\n%s", want)
+	t.Errorf("neither README nor docs/ has a platform report (a text block starting \"Built 3 images once\"); want:\n%s", want)
 }

@@ -16,22 +16,68 @@ import (
 const testCommand = "go test -race ./..."
 
 // mdSection returns the body of the "## title" section of a Markdown text.
+// Headings are looked for outside fenced code blocks, so a code block that
+// shows Markdown ("## ✅ Gate passed …") neither starts nor ends a section.
 func mdSection(md, title string) (string, bool) {
 	lines := strings.Split(md, "\n")
-	for i, l := range lines {
+	outside := OutsideFences(md)
+	for i, l := range outside {
 		if strings.TrimSpace(l) != "## "+title {
 			continue
 		}
 		var body []string
-		for _, m := range lines[i+1:] {
-			if strings.HasPrefix(m, "## ") {
+		for j := i + 1; j < len(lines); j++ {
+			if strings.HasPrefix(outside[j], "## ") {
 				break
 			}
-			body = append(body, m)
+			body = append(body, lines[j])
 		}
 		return strings.Join(body, "\n"), true
 	}
 	return "", false
+}
+
+// docPage is one page of the documentation: README.md or docs/*.md.
+type docPage struct{ file, md string }
+
+// readDocs reads README.md and every docs/*.md page.
+func readDocs(t *testing.T) []docPage {
+	t.Helper()
+	root := repoRoot(t)
+	files, err := DocFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []docPage
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, docPage{f, string(data)})
+	}
+	if len(out) == 0 || out[0].file != "README.md" {
+		t.Fatal("no README.md at the repository root")
+	}
+	return out
+}
+
+// docSection returns the body of the "## title" section in whichever page
+// holds it, README.md or a page of docs/, and that page. A title two pages
+// hold fails the test: the checks of that section would be ambiguous.
+func docSection(t *testing.T, title string) (body, file string, ok bool) {
+	t.Helper()
+	for _, p := range readDocs(t) {
+		b, found := mdSection(p.md, title)
+		if !found {
+			continue
+		}
+		if ok {
+			t.Fatalf("both %s and %s have a section %q: keep it in one page", file, p.file, "## "+title)
+		}
+		body, file, ok = b, p.file, true
+	}
+	return body, file, ok
 }
 
 var codeBlock = regexp.MustCompile("(?ms)^```([a-z]*)\n(.*?)^```")
@@ -46,44 +92,64 @@ func readREADME(t *testing.T) string {
 }
 
 func TestREADMESections(t *testing.T) {
-	md := readREADME(t)
+	section := func(title string) string {
+		t.Helper()
+		body, _, ok := docSection(t, title)
+		if !ok {
+			t.Errorf("neither README nor docs/ has a section %q", "## "+title)
+		}
+		return body
+	}
 	for _, title := range []string{
 		"Install", "The main job", "Functions", "slipway.yaml", "The CLI", "Run the tests", "CI setups",
 		"Debug a builder-image change on a branch", "Migrate from one build per workflow", "Troubleshooting",
 	} {
+		section(title)
+	}
+	// The front door keeps these.
+	md := readREADME(t)
+	for _, title := range []string{"Install", "The main job", "Run the tests", "End-to-end checks on an engine"} {
 		if _, ok := mdSection(md, title); !ok {
 			t.Errorf("README has no section %q", "## "+title)
 		}
 	}
-	ci, _ := mdSection(md, "CI setups")
+	ci := section("CI setups")
 	for _, sub := range []string{"### (a) One runner", "### (b) Many runners", "### (c) Scheduled prune", "### CircleCI"} {
 		if !strings.Contains(ci, sub) {
-			t.Errorf("README's CI setups have no %q", sub)
+			t.Errorf("the CI setups have no %q", sub)
 		}
 	}
-	trouble, _ := mdSection(md, "Troubleshooting")
+	trouble := section("Troubleshooting")
 	for _, topic := range []string{"baseline moved", "immutable tag exists", "Rate limits", "First promotion"} {
 		if !strings.Contains(trouble, topic) {
-			t.Errorf("README's troubleshooting does not cover %q", topic)
+			t.Errorf("the troubleshooting does not cover %q", topic)
 		}
 	}
-	debug, _ := mdSection(md, "Debug a builder-image change on a branch")
+	debug := section("Debug a builder-image change on a branch")
 	for _, want := range []string{"build terminal", "promote --dry-run"} {
 		if !strings.Contains(debug, want) {
-			t.Errorf("README's branch debugging does not show %q", want)
+			t.Errorf("the branch debugging does not show %q", want)
 		}
 	}
-	migrate, _ := mdSection(md, "Migrate from one build per workflow")
+	migrate := section("Migrate from one build per workflow")
 	for _, want := range []string{"Tarball artifacts", "A build per workflow", "GHCR cleanup"} {
 		if !strings.Contains(migrate, want) {
-			t.Errorf("README's migration does not cover %q", want)
+			t.Errorf("the migration does not cover %q", want)
 		}
 	}
-	// Every file the CI setups point at exists.
-	for _, m := range regexp.MustCompile(`\]\((ci/[^)]+)\)`).FindAllStringSubmatch(md, -1) {
-		if _, err := os.Stat(filepath.Join(repoRoot(t), m[1])); err != nil {
-			t.Errorf("README links %s, which does not exist", m[1])
+	// Every file under ci/ that a page points at exists (from docs/, the
+	// links go up: ../ci/…).
+	n := 0
+	for _, p := range readDocs(t) {
+		for _, m := range regexp.MustCompile(`\]\(((?:\.\./)*ci/[^)#]+)[^)]*\)`).FindAllStringSubmatch(p.md, -1) {
+			n++
+			if _, err := os.Stat(filepath.Join(repoRoot(t), filepath.Dir(p.file), m[1])); err != nil {
+				t.Errorf("%s links %s, which does not exist", p.file, m[1])
+			}
 		}
+	}
+	if n == 0 {
+		t.Error("no page links a file under ci/: the CI setups lost their links")
 	}
 }
 
@@ -117,10 +183,11 @@ func TestREADMETestCommand(t *testing.T) {
 // TestREADMEConfigExample: README's slipway.yaml example loads, and it is
 // the config of pipeline/config/testdata/full.yaml (every field).
 func TestREADMEConfigExample(t *testing.T) {
-	sec, ok := mdSection(readREADME(t), "slipway.yaml")
+	sec, file, ok := docSection(t, "slipway.yaml")
 	if !ok {
-		t.Fatal("README has no slipway.yaml section")
+		t.Fatal("neither README nor docs/ has a slipway.yaml section")
 	}
+	t.Logf("the slipway.yaml section is in %s", file)
 	var example string
 	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {
 		if b[1] == "yaml" {
@@ -170,11 +237,11 @@ func TestREADMEConfigExample(t *testing.T) {
 	}
 }
 
-// imagesRecipe is the yaml block of README's "Test the image as a running
-// service" that sets images.
+// imagesRecipe is the yaml block of "Test the image as a running service"
+// (in README or docs/) that sets images.
 func imagesRecipe(t *testing.T) string {
 	t.Helper()
-	sec, _ := mdSection(readREADME(t), "Test the image as a running service")
+	sec, _, _ := docSection(t, "Test the image as a running service")
 	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {
 		if b[1] == "yaml" && strings.Contains(b[2], "\nimages:") {
 			return b[2]
@@ -207,9 +274,9 @@ func TestREADMEImagesRecipe(t *testing.T) {
 // TestREADMEServiceRecipes: the slipway.yaml blocks of README's "Test the
 // image as a running service" load, and their suites have services.
 func TestREADMEServiceRecipes(t *testing.T) {
-	sec, ok := mdSection(readREADME(t), "Test the image as a running service")
+	sec, _, ok := docSection(t, "Test the image as a running service")
 	if !ok {
-		t.Fatal("README has no section \"Test the image as a running service\"")
+		t.Fatal("neither README nor docs/ has a section \"Test the image as a running service\"")
 	}
 	n := 0
 	for _, b := range codeBlock.FindAllStringSubmatch(sec, -1) {
@@ -281,17 +348,20 @@ func engineVersion(t *testing.T) string {
 	return v
 }
 
-// TestREADMEDaggerVersion: README installs the Dagger CLI of dagger.json.
+// TestREADMEDaggerVersion: README installs the Dagger CLI of dagger.json,
+// and no page of docs/ names another version.
 func TestREADMEDaggerVersion(t *testing.T) {
 	want := engineVersion(t)
-	md := readREADME(t)
-	ms := regexp.MustCompile("(?:DAGGER_VERSION=|Dagger CLI v)(\\d+\\.\\d+\\.\\d+[^\\s*`)]*)").FindAllStringSubmatch(md, -1)
-	if len(ms) < 2 {
-		t.Fatalf("README names the Dagger CLI version %d times, want it in the install step and the prose", len(ms))
-	}
-	for _, m := range ms {
-		if m[1] != want {
-			t.Errorf("README pins Dagger %s, dagger.json says %s", m[1], want)
+	version := regexp.MustCompile("(?:DAGGER_VERSION=|Dagger CLI v)(\\d+\\.\\d+\\.\\d+[^\\s*`)]*)")
+	for _, p := range readDocs(t) {
+		ms := version.FindAllStringSubmatch(p.md, -1)
+		if p.file == "README.md" && len(ms) < 2 {
+			t.Fatalf("README names the Dagger CLI version %d times, want it in the install step and the prose", len(ms))
+		}
+		for _, m := range ms {
+			if m[1] != want {
+				t.Errorf("%s pins Dagger %s, dagger.json says %s", p.file, m[1], want)
+			}
 		}
 	}
 }

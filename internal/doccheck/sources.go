@@ -11,14 +11,15 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Collect finds every dagger and slipway invocation in README.md and in
-// the YAML, shell and Markdown files under ci/ of the repository at root.
+// Collect finds every dagger and slipway invocation in README.md, in the
+// pages of docs/ (DocFiles) and in the YAML, shell and Markdown files under
+// ci/ of the repository at root.
 func Collect(root string) ([]Invocation, error) {
-	var files []string
-	if _, err := os.Stat(filepath.Join(root, "README.md")); err == nil {
-		files = append(files, "README.md")
+	files, err := DocFiles(root)
+	if err != nil {
+		return nil, err
 	}
-	err := filepath.WalkDir(filepath.Join(root, "ci"), func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(filepath.Join(root, "ci"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
