@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/flow"
+	"github.com/slipway-ci/slipway/pipeline/registry"
 	"github.com/slipway-ci/slipway/pipeline/report"
 	"github.com/slipway-ci/slipway/pipeline/runplan"
 )
@@ -207,4 +208,44 @@ func (m *Slipway) pruneImages(ctx context.Context, cfg *config.Config, confirm b
 		tables = append(tables, "# "+repo+"\n"+r.MarkdownText)
 	}
 	return &PruneReport{JSONText: "[\n" + strings.Join(jsons, ",\n") + "\n]\n", MarkdownText: strings.Join(tables, "\n")}, nil
+}
+
+// rollbackGroup moves the floating tag of every image of cfg back
+// together (registry.RollbackAll), as req says for each; the result is
+// the group's, its fields the first image's.
+func (m *Slipway) rollbackGroup(ctx context.Context, cfg *config.Config, req registry.RollbackRequest) (*RollbackResult, error) {
+	if req.To != "" {
+		return nil, fmt.Errorf("--to is one image's digest: give --repository (one of %s) with it, or --steps for the group", strings.Join(imageRepositories(cfg), ", "))
+	}
+	repos := imageRepositories(cfg)
+	client, host, err := m.registryFor(ctx, cfg, repos[0])
+	if err != nil {
+		return nil, err
+	}
+	var reqs []registry.RollbackRequest
+	for _, r := range repos {
+		if runplan.IsEphemeral(r) != (host != "") {
+			return nil, fmt.Errorf("the images' repositories (%s) are not all in the ephemeral registry: roll back each with --repository", strings.Join(repos, ", "))
+		}
+		repo, err := client.ParseRepository(runplan.EphemeralRef(r, host))
+		if err != nil {
+			return nil, fmt.Errorf("repository %q: %w", r, err)
+		}
+		one := req
+		one.Repo = repo
+		reqs = append(reqs, one)
+	}
+	res, err := client.RollbackAll(ctx, reqs)
+	if err != nil {
+		return nil, runplan.ExplainUnreachable(repos[0], runplan.ForUserErr(err, host))
+	}
+	j, err := res.JSON()
+	if err != nil {
+		return nil, err
+	}
+	first := res.Results[0]
+	return &RollbackResult{
+		From: first.From, To: first.To, Steps: first.Steps, Action: string(first.Action), Revision: first.Target.Revision, DryRun: first.DryRun,
+		JSONText: runplan.ForUser(j, host), MarkdownText: runplan.ForUser(res.Markdown(), host),
+	}, nil
 }

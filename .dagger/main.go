@@ -571,11 +571,14 @@ func (m *Slipway) registryClient(ctx context.Context, insecure bool) (*registry.
 // read at the start, and writes a promotion record with decision rollback,
 // the reason, the actor, the run id and the digest it replaced. Fails when
 // the history does not say where to go, or when the tag moved meanwhile.
+// In a run of several images with no --repository, every image's tag moves
+// back together, all or none, each with a record naming the group. A re-run
+// of a rollback (the same --run-id) changes nothing.
 // +cache="session"
 func (m *Slipway) Rollback(
 	ctx context.Context,
 	// Repository of the floating tag, e.g. ghcr.io/acme/app.
-	// Default: the config's image, else the ephemeral localhost:5000/slipway.
+	// Default: the config's image, else the ephemeral localhost:5000/slipway; with several images, all of them.
 	// +optional
 	repository string,
 	// Floating tag to move back.
@@ -599,6 +602,20 @@ func (m *Slipway) Rollback(
 	actor string,
 ) (_ *RollbackResult, err error) {
 	defer keepContext(&err)
+	if actor == "" {
+		actor = m.RegistryUsername
+	}
+	if repository == "" {
+		cfg, err := m.config(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(cfg.Images) > 1 {
+			return m.rollbackGroup(ctx, cfg, registry.RollbackRequest{
+				Tag: tag, To: to, Steps: steps, DryRun: dryRun, Reason: reason, Actor: actor, RunID: m.RunID, Time: time.Now().UTC(),
+			})
+		}
+	}
 	f, err := m.floatingTag(ctx, repository)
 	if err != nil {
 		return nil, err
@@ -609,9 +626,6 @@ func (m *Slipway) Rollback(
 	}
 	if to != "" {
 		steps = 0
-	}
-	if actor == "" {
-		actor = m.RegistryUsername
 	}
 	res, err := f.client.Rollback(ctx, registry.RollbackRequest{
 		Repo: repo, Tag: tag, To: to, Steps: steps, DryRun: dryRun,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -21,7 +22,9 @@ var imageNames = []string{"localnode", "rpcnode"}
 // creates both floating tags; a candidate whose rpcnode never gets
 // healthy is blocked and moves neither; a fixed pair moves both, each from
 // its own baseline. test --ref NAME=REF tests the promoted pair by digest,
-// and test --baseline with localnode's ref alone runs none of the cells.
+// test --baseline with localnode's ref alone runs none of the cells, and
+// rollback moves both tags back to the baselines together (a re-run of it
+// changes nothing).
 //
 // +check
 // +cache="session"
@@ -83,6 +86,43 @@ func (t *SlipwayTests) ImagesPromote(ctx context.Context) error {
 	}
 	if len(cells) != 0 {
 		return fmt.Errorf("test --baseline --ref %s: %d cells, want none: each needs rpcnode, which has no baseline given", refs[0], len(cells))
+	}
+	return s.expectGroupRollback(ctx, digests, baselines)
+}
+
+// expectGroupRollback rolls the pair back together (rollback with no
+// --repository): both floating tags go from the fixed pair (digests) back
+// to the baselines, each with a record naming the group; the same
+// rollback run again (its run id) changes nothing.
+func (s scenario) expectGroupRollback(ctx context.Context, digests, baselines []string) error {
+	m := s.slipwayConfig("rollback", s.imagesConfig("fixed", "fixed"))
+	type result struct {
+		Results []struct {
+			Repository, From, To, Action string
+			Done                         bool
+		} `json:"results"`
+	}
+	for _, run := range []struct{ reason, action string }{{"bad pair", "moved"}, {"bad pair, re-run", "unchanged"}} {
+		text, err := m.Rollback(dagger.SlipwayRollbackOpts{Tag: s.stable(), Reason: run.reason}).JSON(ctx)
+		if err != nil {
+			return fmt.Errorf("group rollback (%s): %w", run.reason, err)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			return fmt.Errorf("group rollback JSON: %w", err)
+		}
+		if len(r.Results) != len(imageNames) {
+			return fmt.Errorf("group rollback (%s): %d results, want one per image:\n%s", run.reason, len(r.Results), text)
+		}
+		for i, x := range r.Results {
+			from := digests[i]
+			if run.action == "unchanged" {
+				from = baselines[i]
+			}
+			if x.Repository != repository+"/"+imageNames[i] || x.From != from || x.To != baselines[i] || x.Action != run.action || x.Done != (run.action == "unchanged") {
+				return fmt.Errorf("group rollback (%s) of %s: %s from %s to %s (done %v), want %s from %s to %s", run.reason, imageNames[i], x.Action, x.From, x.To, x.Done, run.action, from, baselines[i])
+			}
+		}
 	}
 	return nil
 }

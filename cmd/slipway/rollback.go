@@ -14,11 +14,14 @@ import (
 	"github.com/slipway-ci/slipway/pipeline/registry"
 )
 
-const rollbackSynopsis = "REPO [--tag stable] [--to DIGEST|--steps N] [--dry-run] [--reason TEXT] [--format text|json]"
+const rollbackSynopsis = "REPO [REPO…] [--tag stable] [--to DIGEST|--steps N] [--dry-run] [--reason TEXT] [--format text|json]"
 
 // rollbackArgs are rollback's parsed arguments.
 type rollbackArgs struct {
-	req      registry.RollbackRequest
+	req registry.RollbackRequest
+	// group are the repositories of a group rollback (several REPO
+	// arguments: their tags move back together); nil for one.
+	group    []name.Repository
 	format   string
 	insecure bool
 }
@@ -40,8 +43,8 @@ func parseRollbackArgs(e *env, args []string) (*rollbackArgs, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(pos) != 1 {
-		return nil, usageErr(fmt.Errorf("want one REPO argument, got %d", len(pos)))
+	if len(pos) == 0 {
+		return nil, usageErr(errors.New("want a REPO argument (several: the images of a group, rolled back together)"))
 	}
 	if !slices.Contains([]string{"text", "json"}, *format) {
 		return nil, usageErr(fmt.Errorf("--format: %q is not text or json", *format))
@@ -54,9 +57,21 @@ func parseRollbackArgs(e *env, args []string) (*rollbackArgs, error) {
 	if *steps < 1 {
 		return nil, usageErr(fmt.Errorf("--steps %d: want 1 or more", *steps))
 	}
-	repo, err := name.NewRepository(pos[0], nameOpts(*insecure)...)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("REPO %q must be a repository, without tag or digest: %w", pos[0], err))
+	if len(pos) > 1 && set["to"] {
+		return nil, usageErr(errors.New("--to is one image's digest: roll back one REPO with it, or a group with --steps"))
+	}
+	var repos []name.Repository
+	for _, p := range pos {
+		repo, err := name.NewRepository(p, nameOpts(*insecure)...)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("REPO %q must be a repository, without tag or digest: %w", p, err))
+		}
+		repos = append(repos, repo)
+	}
+	repo := repos[0]
+	var group []name.Repository
+	if len(repos) > 1 {
+		group = repos
 	}
 	if *runID == "" {
 		if c, err := gitctx.FromEnv(e.getenv); err == nil {
@@ -71,6 +86,7 @@ func parseRollbackArgs(e *env, args []string) (*rollbackArgs, error) {
 			Repo: repo, Tag: *tag, To: *to, Steps: *steps, DryRun: *dry,
 			Reason: *reason, RunID: *runID, Actor: *actor,
 		},
+		group:    group,
 		format:   *format,
 		insecure: *insecure,
 	}, nil
@@ -85,6 +101,24 @@ func runRollback(ctx context.Context, e *env, args []string) error {
 	c, err := newRegistryClient(e, a.insecure)
 	if err != nil {
 		return err
+	}
+	if a.group != nil {
+		var reqs []registry.RollbackRequest
+		for _, repo := range a.group {
+			r := a.req
+			r.Repo = repo
+			reqs = append(reqs, r)
+		}
+		res, err := c.RollbackAll(ctx, reqs)
+		if res != nil {
+			if werr := writeResult(e, a.format, res); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			return historyErr(err)
+		}
+		return nil
 	}
 	res, err := c.Rollback(ctx, a.req)
 	if res != nil && (err == nil || res.Promotion != nil) {

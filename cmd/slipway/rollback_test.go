@@ -55,7 +55,7 @@ func TestRollbackAndHistoryCommands(t *testing.T) {
 		{"nowhere left", []string{"rollback", to}, 1, nil, "rolling back " + stable + ": no rollback target: ", "A"},
 		{"to where it is", []string{"rollback", to, "--to", d["A"]}, 0, []string{"already points at " + d["A"]}, "", "A"},
 		{"both --to and --steps", []string{"rollback", to, "--to", d["A"], "--steps", "2"}, 2, nil, "give one", "A"},
-		{"no repository", []string{"rollback"}, 2, nil, "want one REPO", "A"},
+		{"no repository", []string{"rollback"}, 2, nil, "want a REPO argument", "A"},
 		{"a tag, not a repository", []string{"rollback", stable + ":x"}, 2, nil, "must be a repository", "A"},
 		{"bad digest", []string{"rollback", to, "--to", "sha256:abc"}, 2, nil, "want a sha256 digest", "A"},
 		{"zero steps", []string{"rollback", to, "--steps", "0"}, 2, nil, "want 1 or more", "A"},
@@ -128,4 +128,44 @@ func FuzzRollbackArgs(f *testing.F) {
 			t.Fatalf("parseRollbackArgs(%q) accepted %+v", s, a.req)
 		}
 	})
+}
+
+// TestRollbackGroupCommand: several REPO arguments roll a group back
+// together (each promoted A then B), each with its line, and --to is
+// refused for a group.
+func TestRollbackGroupCommand(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	repos := []string{reg.Ref("prod/api"), reg.Ref("prod/worker")}
+	a := map[string]string{}
+	for i, n := range []string{"A", "B"} {
+		for _, to := range repos {
+			src := registrytest.PushImage(t, reg.Ref("ci/app:"+n+"-"+to[len(to)-3:]), registrytest.ImageSpec{Labels: map[string]string{registry.RevisionLabel: n}})
+			expect := "none"
+			if i == 1 {
+				expect = a[to]
+			}
+			if code, _, stderr := slipway(t, nil, "promote", src.String(), "--to", to, "--floating", "stable", "--expect", expect, "--decision", "pass", "--revision", n); code != 0 {
+				t.Fatalf("promoting %s into %s: %s", n, to, stderr)
+			}
+			if i == 0 {
+				a[to] = src.DigestStr()
+			}
+		}
+	}
+	code, stdout, stderr := slipway(t, nil, "rollback", repos[0], repos[1], "--reason", "bad pair", "--run-id", "7")
+	if code != 0 {
+		t.Fatalf("group rollback: exit %d: %s", code, stderr)
+	}
+	for _, to := range repos {
+		if d, _ := registrytest.Head(t, to+":stable"); d.DigestStr() != a[to] || !strings.Contains(stdout, to+":stable: moved from ") {
+			t.Errorf("%s:stable on %s, want A %s; output:\n%s", to, d.DigestStr(), a[to], stdout)
+		}
+	}
+	if code, stdout, _ := slipway(t, nil, "rollback", repos[0], repos[1], "--reason", "again", "--run-id", "7"); code != 0 || strings.Count(stdout, "already: nothing to do") != 2 {
+		t.Errorf("re-run of the group rollback: exit %d:\n%s", code, stdout)
+	}
+	if code, _, stderr := slipway(t, nil, "rollback", repos[0], repos[1], "--to", a[repos[0]]); code != 2 || !strings.Contains(stderr, "--to is one image's digest") {
+		t.Errorf("--to for a group: exit %d: %s", code, stderr)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -154,4 +155,123 @@ func (c *Client) undoTag(ctx context.Context, req PromoteRequest, tag, cand stri
 		return err
 	}
 	return s.put(ref, base)
+}
+
+// GroupRollbackResult is what RollbackAll did.
+type GroupRollbackResult struct {
+	// Results has one entry per request, in order: what it did, or (when
+	// the group was refused before any move) what it would have done;
+	// nil for a request never reached.
+	Results []*RollbackResult `json:"results"`
+	// Undone are the rollbacks moved forward again because a later image
+	// of the group failed, one line each.
+	Undone []string `json:"undone,omitempty"`
+}
+
+// Lines is what the group rollback did, one line per thing.
+func (g *GroupRollbackResult) Lines() []string {
+	var out []string
+	for _, r := range g.Results {
+		if r != nil {
+			out = append(out, r.Lines()...)
+		}
+	}
+	return append(out, g.Undone...)
+}
+
+// RollbackAll moves the floating tag of each image of a group back
+// together (the images a run promotes with PromoteAll), so that they go
+// back to the digests they held together, for all of them or for none:
+//
+//  1. Every request is planned first (a dry run): one that the history
+//     does not allow refuses the whole group before anything moves.
+//  2. The tags move back in order (Rollback: a compare-and-swap, a
+//     rollback record naming the group).
+//  3. When one fails, the tags the earlier ones moved go forward again to
+//     where they were, where they still point at what this rollback
+//     wrote (each with a record), and each is reported in Undone.
+//
+// A re-run of a group rollback that happened (the same run id) changes
+// nothing, image by image, and says so.
+func (c *Client) RollbackAll(ctx context.Context, reqs []RollbackRequest) (*GroupRollbackResult, error) {
+	if len(reqs) == 0 {
+		return nil, fmt.Errorf("%w: no image to roll back", ErrInvalidRequest)
+	}
+	group := make([]string, len(reqs))
+	for i, r := range reqs {
+		group[i] = r.Repo.String()
+	}
+	out := &GroupRollbackResult{Results: make([]*RollbackResult, len(reqs))}
+	for i, req := range reqs {
+		req.DryRun, req.Group = true, group
+		res, err := c.Rollback(ctx, req)
+		out.Results[i] = res
+		if err != nil {
+			return out, fmt.Errorf("image %d of %d (%s): nothing was rolled back: %w", i+1, len(reqs), req.Repo, err)
+		}
+	}
+	if reqs[0].DryRun {
+		return out, nil
+	}
+	clear(out.Results)
+	for i, req := range reqs {
+		if beforeGroupMember != nil {
+			beforeGroupMember(i)
+		}
+		req.Group = group
+		res, err := c.Rollback(ctx, req)
+		out.Results[i] = res
+		if err == nil {
+			continue
+		}
+		err = fmt.Errorf("image %d of %d (%s): %w", i+1, len(reqs), req.Repo, err)
+		why := fmt.Sprintf("all or nothing: %s was not rolled back", req.Repo)
+		for j := range slices.Backward(out.Results[:i]) {
+			line, uerr := c.undoRollback(ctx, reqs[j], out.Results[j], why)
+			if line != "" {
+				out.Undone = append(out.Undone, line)
+			}
+			err = errors.Join(err, uerr)
+		}
+		return out, err
+	}
+	return out, nil
+}
+
+// undoRollback moves a floating tag that res moved back forward again, to
+// the digest it held before, if it still points where the rollback left it.
+func (c *Client) undoRollback(ctx context.Context, req RollbackRequest, res *RollbackResult, why string) (string, error) {
+	if res == nil || res.Action != Moved {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	tag := req.Repo.Tag(req.Tag)
+	_, err := c.Promote(ctx, PromoteRequest{
+		Source: req.Repo.Digest(res.From), To: req.Repo, Floating: []string{req.Tag}, Expect: res.To,
+		Record: PromotionRecord{Decision: DecisionRollback, RunID: req.RunID, Actor: req.Actor, Reason: why, Time: req.Time.Add(time.Millisecond), Group: req.Group},
+		rollback: true,
+	})
+	if err != nil {
+		return "", fmt.Errorf("moving %s forward again to %s failed, it points at %s: %w", tag, res.From, res.To, err)
+	}
+	res.Action = RolledBack
+	return fmt.Sprintf("%s moved forward again %s -> %s (%s)", tag, res.To, res.From, why), nil
+}
+
+// JSON renders the group rollback's result.
+func (g *GroupRollbackResult) JSON() (string, error) { return indentJSON(g) }
+
+// Markdown renders the group rollback's result for a job summary.
+func (g *GroupRollbackResult) Markdown() string {
+	var b strings.Builder
+	title := "Rollback of the group"
+	if len(g.Results) > 0 && g.Results[0] != nil && g.Results[0].DryRun {
+		title += " (dry run)"
+	}
+	fmt.Fprintf(&b, "### %s\n\n", title)
+	for _, l := range g.Lines() {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	return b.String()
 }

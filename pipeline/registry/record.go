@@ -70,6 +70,9 @@ type PromotionRecord struct {
 	// empty for gated promotions.
 	Reason string `json:"reason,omitempty"`
 	Actor  string `json:"actor,omitempty"`
+	// Group lists the repositories whose floating tags a group rollback
+	// (RollbackAll) moved back together, this one among them.
+	Group []string `json:"group,omitempty"`
 }
 
 // same reports whether r and o record the same promotion (all but Time;
@@ -150,7 +153,7 @@ func recordAnnotations(rec PromotionRecord) map[string]string {
 	for k, v := range map[string]string{
 		"baseline": rec.Baseline, "revision": rec.Revision, "run-id": rec.RunID,
 		"tags": strings.Join(rec.Tags, ","), "floating": strings.Join(rec.Floating, ","),
-		"reason": rec.Reason, "actor": rec.Actor,
+		"reason": rec.Reason, "actor": rec.Actor, "group": strings.Join(rec.Group, ","),
 	} {
 		if v != "" {
 			a[annPrefix+k] = v
@@ -173,7 +176,7 @@ func recordFromAnnotations(a map[string]string) (PromotionRecord, error) {
 		Decision: get("decision"), Digest: get("digest"), Repository: get("repository"), Source: get("source"),
 		Baseline: get("baseline"), Revision: get("revision"), RunID: get("run-id"),
 		Tags: split(get("tags")), Floating: split(get("floating")),
-		Reason: get("reason"), Actor: get("actor"),
+		Reason: get("reason"), Actor: get("actor"), Group: split(get("group")),
 	}
 	v, err := strconv.Atoi(get("version"))
 	if err != nil || v != RecordVersion {

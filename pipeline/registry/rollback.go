@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -40,6 +41,9 @@ type RollbackRequest struct {
 	DryRun bool
 	// Reason, Actor (who) and RunID (what run) go into the record.
 	Reason, Actor, RunID string
+	// Group, for RollbackAll, lists the repositories rolled back together:
+	// it goes into the record.
+	Group []string
 	// Time is when the rollback was decided, injected by the caller.
 	Time time.Time
 }
@@ -266,7 +270,7 @@ func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRe
 		Source: target.digest, To: req.Repo, Floating: []string{req.Tag}, Expect: cur.DigestStr(), DryRun: req.DryRun,
 		Record: PromotionRecord{
 			Decision: DecisionRollback, Revision: target.rec.Revision, RunID: req.RunID,
-			Actor: req.Actor, Reason: req.Reason, Time: req.Time,
+			Actor: req.Actor, Reason: req.Reason, Time: req.Time, Group: slices.Clone(req.Group),
 		},
 		rollback: true,
 	})

@@ -379,3 +379,115 @@ func TestRollbackTargetsForRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackAll: two images promoted together A → B (each its own
+// repository) go back to A together, each with a record naming the
+// group; a re-run of that rollback changes nothing; a group whose second
+// image cannot go back moves neither; and one whose second image's tag
+// moves between the plan and its rollback has the first moved forward
+// again, so the group is never split.
+func TestRollbackAll(t *testing.T) { // not parallel: beforeGroupMember
+	reg := rt.New(t)
+	ctx := ctxT(t)
+	c := newTestClient(t)
+	// pair promotes A then B into prefix/one and prefix/two, together.
+	pair := func(prefix string) (a, b [2]string) {
+		for step, name := range []string{"A", "B"} {
+			var reqs []PromoteRequest
+			for i, repo := range []string{"one", "two"} {
+				d := rt.PushImage(t, reg.Ref(prefix+"/ci/"+repo+":"+name), rev(name+repo))
+				expect := ExpectNone
+				if step == 1 {
+					expect = a[i]
+				}
+				r := req(d, reg.Ref(prefix+"/"+repo), []string{"sha-" + name}, []string{"stable"}, expect)
+				r.Record.Revision, r.Record.RunID, r.Record.Time = name, "run-"+name, at(step+1)
+				reqs = append(reqs, r)
+				if step == 0 {
+					a[i] = d.DigestStr()
+				} else {
+					b[i] = d.DigestStr()
+				}
+			}
+			if _, err := c.PromoteAll(ctx, reqs); err != nil {
+				t.Fatalf("promoting %s: %v", name, err)
+			}
+		}
+		return a, b
+	}
+	rollbackReqs := func(prefix, run string) []RollbackRequest {
+		var out []RollbackRequest
+		for _, repo := range []string{"one", "two"} {
+			out = append(out, RollbackRequest{Repo: mustRepo(t, reg.Ref(prefix+"/"+repo)), Tag: "stable", Time: at(5), RunID: run, Reason: "bad pair"})
+		}
+		return out
+	}
+	stable := func(prefix, repo string) string { return head(t, reg.Ref(prefix+"/"+repo+":stable")) }
+
+	t.Run("together, with a record naming the group; a re-run changes nothing", func(t *testing.T) {
+		a, _ := pair("g1")
+		res, err := c.RollbackAll(ctx, rollbackReqs("g1", "rb-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, repo := range []string{"one", "two"} {
+			if stable("g1", repo) != a[i] || res.Results[i].Action != Moved {
+				t.Fatalf("%s: stable on %s, result %+v; want back on A %s", repo, stable("g1", repo), res.Results[i], a[i])
+			}
+			recs, err := c.ReadPromotionRecords(ctx, mustRepo(t, reg.Ref("g1/"+repo)).Digest(a[i]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var group []string
+			for _, r := range recs {
+				if r.Decision == DecisionRollback {
+					group = r.Group
+				}
+			}
+			if want := []string{reg.Ref("g1/one"), reg.Ref("g1/two")}; !slices.Equal(group, want) {
+				t.Errorf("%s: the rollback record's group %v, want %v", repo, group, want)
+			}
+		}
+		again, err := c.RollbackAll(ctx, rollbackReqs("g1", "rb-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, repo := range []string{"one", "two"} {
+			if r := again.Results[i]; !r.Done || r.Action != Unchanged || stable("g1", repo) != a[i] {
+				t.Errorf("%s: re-run %+v, stable on %s: want nothing done", repo, r, stable("g1", repo))
+			}
+		}
+	})
+
+	t.Run("one cannot go back: neither moves", func(t *testing.T) {
+		_, b := pair("g2")
+		// two's stable was tagged by hand since: no record says where back is.
+		hand := rt.PushImage(t, reg.Ref("g2/two:stable"), rev("hand"))
+		_, err := c.RollbackAll(ctx, rollbackReqs("g2", "rb-2"))
+		if !errors.Is(err, ErrNoRollbackTarget) || !strings.Contains(err.Error(), "nothing was rolled back") {
+			t.Fatalf("RollbackAll = %v, want no rollback target, nothing rolled back", err)
+		}
+		if stable("g2", "one") != b[0] || stable("g2", "two") != hand.DigestStr() {
+			t.Errorf("stable on %s and %s: want both where they were", stable("g2", "one"), stable("g2", "two"))
+		}
+	})
+
+	t.Run("the second cannot go back once the first did: the first goes forward again", func(t *testing.T) {
+		_, b := pair("g3")
+		var hand string
+		beforeGroupMember = func(i int) {
+			if i == 1 { // two's stable is tagged by hand between the plan and its rollback
+				hand = rt.PushImage(t, reg.Ref("g3/two:stable"), rev("hand")).DigestStr()
+			}
+		}
+		t.Cleanup(func() { beforeGroupMember = nil })
+		res, err := c.RollbackAll(ctx, rollbackReqs("g3", "rb-3"))
+		beforeGroupMember = nil
+		if !errors.Is(err, ErrNoRollbackTarget) {
+			t.Fatalf("RollbackAll = %v, want no rollback target", err)
+		}
+		if stable("g3", "one") != b[0] || stable("g3", "two") != hand || len(res.Undone) != 1 || res.Results[0].Action != RolledBack {
+			t.Errorf("one on %s (want B %s again), two on %s (want the hand-tagged %s), undone %v, first %+v", stable("g3", "one"), b[0], stable("g3", "two"), hand, res.Undone, res.Results[0])
+		}
+	})
+}
