@@ -249,7 +249,7 @@ func (c *Client) undoRollback(ctx context.Context, req RollbackRequest, res *Rol
 	tag := req.Repo.Tag(req.Tag)
 	_, err := c.Promote(ctx, PromoteRequest{
 		Source: req.Repo.Digest(res.From), To: req.Repo, Floating: []string{req.Tag}, Expect: res.To,
-		Record: PromotionRecord{Decision: DecisionRollback, RunID: req.RunID, Actor: req.Actor, Reason: why, Time: req.Time.Add(time.Millisecond), Group: req.Group},
+		Record:   PromotionRecord{Decision: DecisionRollback, RunID: req.RunID, Actor: req.Actor, Reason: why, Time: req.Time.Add(time.Millisecond), Group: req.Group},
 		rollback: true,
 	})
 	if err != nil {
