@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,21 +62,23 @@ func FuzzRecordAnnotations(f *testing.F) {
 	good := recordAnnotations(PromotionRecord{
 		Version: 1, Decision: DecisionPass, Digest: zeroDigest, Repository: "r.io/a", Source: "r.io/b@" + zeroDigest,
 		Baseline: zeroDigest, Revision: "abc", RunID: "7", Tags: []string{"sha-1", "v1"}, Floating: []string{"stable"}, Time: testTime,
+		Group: []string{"r.io/a", "r.io/c"},
 	})
-	f.Add(good[annPrefix+"version"], good[annPrefix+"decision"], good[annPrefix+"digest"], good[annPrefix+"tags"], good[annCreated])
-	f.Add("2", "", "sha256:x", ",,", "yesterday")
-	f.Fuzz(func(t *testing.T, version, decision, digest, tags, created string) {
+	f.Add(good[annPrefix+"version"], good[annPrefix+"decision"], good[annPrefix+"digest"], good[annPrefix+"tags"], good[annCreated], good[annPrefix+"group"])
+	f.Add("2", "", "sha256:x", ",,", "yesterday", ",")
+	f.Fuzz(func(t *testing.T, version, decision, digest, tags, created, group string) {
 		a := map[string]string{}
 		for k, v := range good {
 			a[k] = v
 		}
 		a[annPrefix+"version"], a[annPrefix+"decision"], a[annPrefix+"digest"], a[annPrefix+"tags"], a[annCreated] = version, decision, digest, tags, created
+		a[annPrefix+"group"] = group
 		rec, err := recordFromAnnotations(a)
 		if err != nil {
 			return
 		}
 		again, err := recordFromAnnotations(recordAnnotations(rec))
-		if err != nil || !again.same(rec) || !again.Time.Equal(rec.Time) {
+		if err != nil || !again.same(rec) || !again.Time.Equal(rec.Time) || !slices.Equal(again.Group, rec.Group) {
 			t.Fatalf("round trip: %+v -> %+v, %v", rec, again, err)
 		}
 	})
