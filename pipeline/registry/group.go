@@ -22,14 +22,21 @@ type GroupResult struct {
 
 // Lines is what the group did, one line per thing: each image's lines in
 // order (an image never reached has none), then what was moved back.
-func (g *GroupResult) Lines() []string {
+func (g *GroupResult) Lines() []string { return groupLines(g.Results, g.Undone) }
+
+// groupLines is each result's lines in order (nil: never reached), then
+// undone.
+func groupLines[R interface {
+	*PromoteResult | *RollbackResult
+	Lines() []string
+}](results []R, undone []string) []string {
 	var out []string
-	for _, r := range g.Results {
+	for _, r := range results {
 		if r != nil {
 			out = append(out, r.Lines()...)
 		}
 	}
-	return append(out, g.Undone...)
+	return append(out, undone...)
 }
 
 // beforeGroupMember, when set (tests), runs before PromoteAll promotes
@@ -169,15 +176,7 @@ type GroupRollbackResult struct {
 }
 
 // Lines is what the group rollback did, one line per thing.
-func (g *GroupRollbackResult) Lines() []string {
-	var out []string
-	for _, r := range g.Results {
-		if r != nil {
-			out = append(out, r.Lines()...)
-		}
-	}
-	return append(out, g.Undone...)
-}
+func (g *GroupRollbackResult) Lines() []string { return groupLines(g.Results, g.Undone) }
 
 // RollbackAll moves the floating tag of each image of a group back
 // together (the images a run promotes with PromoteAll), so that they go
