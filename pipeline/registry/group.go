@@ -63,38 +63,59 @@ func (c *Client) PromoteAll(ctx context.Context, reqs []PromoteRequest) (*GroupR
 	if len(reqs) == 0 {
 		return nil, fmt.Errorf("%w: no image to promote", ErrInvalidRequest)
 	}
-	out := &GroupResult{Results: make([]*PromoteResult, len(reqs))}
-	for i, req := range reqs {
-		req.DryRun = true
-		res, err := c.Promote(ctx, req)
-		out.Results[i] = res
+	results, undone, err := allOrNothing(len(reqs), reqs[0].DryRun, "promoted",
+		func(i int) string { return reqs[i].To.String() },
+		func(i int, dry bool) (*PromoteResult, error) {
+			req := reqs[i]
+			req.DryRun = dry
+			return c.Promote(ctx, req)
+		},
+		func(j int, res *PromoteResult, why string) ([]string, error) {
+			return c.undoFloating(ctx, reqs[j], res, why)
+		})
+	return &GroupResult{Results: results, Undone: undone}, err
+}
+
+// allOrNothing runs a group of n moves (a promotion or a rollback of each
+// image): first each as a dry run, where any error refuses the whole group
+// before anything is written; then each for real, in order (unless dry);
+// when one fails, undo takes back the ones before it, last first, and what
+// it did is returned as undone lines. name names request i in errors, done
+// says what a move does ("promoted").
+func allOrNothing[R any](n int, dry bool, done string, name func(int) string,
+	move func(i int, dry bool) (R, error), undo func(j int, res R, why string) ([]string, error)) ([]R, []string, error) {
+	results := make([]R, n)
+	for i := range n {
+		res, err := move(i, true)
+		results[i] = res
 		if err != nil {
-			return out, fmt.Errorf("image %d of %d (%s): nothing was promoted: %w", i+1, len(reqs), req.To, err)
+			return results, nil, fmt.Errorf("image %d of %d (%s): nothing was %s: %w", i+1, n, name(i), done, err)
 		}
 	}
-	if reqs[0].DryRun {
-		return out, nil
+	if dry {
+		return results, nil, nil
 	}
-	clear(out.Results)
-	for i, req := range reqs {
+	clear(results)
+	for i := range n {
 		if beforeGroupMember != nil {
 			beforeGroupMember(i)
 		}
-		res, err := c.Promote(ctx, req)
-		out.Results[i] = res
+		res, err := move(i, false)
+		results[i] = res
 		if err == nil {
 			continue
 		}
-		err = fmt.Errorf("image %d of %d (%s): %w", i+1, len(reqs), req.To, err)
-		why := fmt.Sprintf("all or nothing: %s was not promoted", req.To)
-		for j := range slices.Backward(out.Results[:i]) {
-			lines, uerr := c.undoFloating(ctx, reqs[j], out.Results[j], why)
-			out.Undone = append(out.Undone, lines...)
+		err = fmt.Errorf("image %d of %d (%s): %w", i+1, n, name(i), err)
+		why := fmt.Sprintf("all or nothing: %s was not %s", name(i), done)
+		var undone []string
+		for j := range slices.Backward(results[:i]) {
+			lines, uerr := undo(j, results[j], why)
+			undone = append(undone, lines...)
 			err = errors.Join(err, uerr)
 		}
-		return out, err
+		return results, undone, err
 	}
-	return out, nil
+	return results, nil, nil
 }
 
 // undoFloating moves back the floating tags res moved for req.
@@ -200,41 +221,21 @@ func (c *Client) RollbackAll(ctx context.Context, reqs []RollbackRequest) (*Grou
 	for i, r := range reqs {
 		group[i] = r.Repo.String()
 	}
-	out := &GroupRollbackResult{Results: make([]*RollbackResult, len(reqs))}
-	for i, req := range reqs {
-		req.DryRun, req.Group = true, group
-		res, err := c.Rollback(ctx, req)
-		out.Results[i] = res
-		if err != nil {
-			return out, fmt.Errorf("image %d of %d (%s): nothing was rolled back: %w", i+1, len(reqs), req.Repo, err)
-		}
-	}
-	if reqs[0].DryRun {
-		return out, nil
-	}
-	clear(out.Results)
-	for i, req := range reqs {
-		if beforeGroupMember != nil {
-			beforeGroupMember(i)
-		}
-		req.Group = group
-		res, err := c.Rollback(ctx, req)
-		out.Results[i] = res
-		if err == nil {
-			continue
-		}
-		err = fmt.Errorf("image %d of %d (%s): %w", i+1, len(reqs), req.Repo, err)
-		why := fmt.Sprintf("all or nothing: %s was not rolled back", req.Repo)
-		for j := range slices.Backward(out.Results[:i]) {
-			line, uerr := c.undoRollback(ctx, reqs[j], out.Results[j], why)
-			if line != "" {
-				out.Undone = append(out.Undone, line)
+	results, undone, err := allOrNothing(len(reqs), reqs[0].DryRun, "rolled back",
+		func(i int) string { return reqs[i].Repo.String() },
+		func(i int, dry bool) (*RollbackResult, error) {
+			req := reqs[i]
+			req.DryRun, req.Group = dry, group
+			return c.Rollback(ctx, req)
+		},
+		func(j int, res *RollbackResult, why string) ([]string, error) {
+			line, err := c.undoRollback(ctx, reqs[j], res, why)
+			if line == "" {
+				return nil, err
 			}
-			err = errors.Join(err, uerr)
-		}
-		return out, err
-	}
-	return out, nil
+			return []string{line}, err
+		})
+	return &GroupRollbackResult{Results: results, Undone: undone}, err
 }
 
 // undoRollback moves a floating tag that res moved back forward again, to
