@@ -39,8 +39,8 @@ func groupLines[R interface {
 	return append(out, undone...)
 }
 
-// beforeGroupMember, when set (tests), runs before PromoteAll promotes
-// request i, after the group's plan passed.
+// beforeGroupMember, when set (tests), runs before a group (PromoteAll,
+// RollbackAll) moves request i, after the group's plan passed.
 var beforeGroupMember func(i int)
 
 // PromoteAll promotes the images of one run together, so that their
