@@ -33,7 +33,10 @@ type engine struct {
 	registry *dagger.Service
 	// registryHost is the service's endpoint, for the registry client.
 	registryHost string
-	redact       func(string) string
+	// secrets are the call's --secret arguments, by name.
+	secrets *callSecrets
+	// redact hides every secret value of the call (secrets.redact).
+	redact func(string) string
 	// instance sets this call's service instances apart from those of
 	// another call in the same session (see start).
 	instance string
@@ -54,7 +57,11 @@ type engine struct {
 // that reads no ref from it leaves it stopped.
 func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (*engine, error) {
 	cfg = firstImage(cfg)
-	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, redact: m.redactor(ctx), instance: rand.Text()}
+	secrets, err := m.secrets(ctx, plan.Cells)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, secrets: secrets, redact: secrets.redact.Func(), instance: rand.Text()}
 	if build {
 		ctr, err := m.image(ctx, cfg, cfg.Build.Platforms[0], nil)
 		if err != nil {
@@ -65,13 +72,19 @@ func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.
 	if err := e.nameImages(ctx); err != nil {
 		return nil, err
 	}
-	var err error
 	if plan.Ephemeral && promote {
 		if e.registry, e.registryHost, err = m.ephemeralRegistry(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
+}
+
+// done ends a call that made e: it removes the secrets' files and hides
+// their values in the call's error.
+func (e *engine) done(err *error) {
+	e.secrets.cleanup()
+	*err = e.secrets.redact.Error(*err)
 }
 
 // ephemeralRegistry starts the zero-setup registry of the run's project
@@ -334,6 +347,9 @@ func (e *engine) exec(ctx context.Context, t flow.Target, x flow.Exec) (flow.Exe
 	for _, kv := range x.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		ctr = ctr.WithEnvVariable(k, v)
+	}
+	if ctr, err = e.secrets.with(ctr, x.Secrets); err != nil {
+		return flow.ExecResult{}, err
 	}
 	if x.MountSource != "" {
 		ctr = ctr.WithMountedDirectory(x.MountSource, e.m.Source)

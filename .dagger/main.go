@@ -50,6 +50,10 @@ type Slipway struct {
 	RegistryPassword *dagger.Secret
 	// +private
 	TrivyDb *dagger.Directory
+	// +private
+	Secret []*dagger.Secret
+	// +private
+	SecretName []string
 }
 
 // New creates the Slipway object for a repository.
@@ -91,6 +95,16 @@ func New(
 	// --cache-dir DIR.
 	// +optional
 	trivyDb *dagger.Directory,
+	// A secret for the config's secrets:, e.g. env:API_TOKEN; repeatable.
+	// Named by its source (env:API_TOKEN is API_TOKEN, file:./db-password
+	// is db-password), or by --secret-name. Its value is hidden in every
+	// report, log and error Slipway keeps.
+	// +optional
+	secret []*dagger.Secret,
+	// Names of the --secret arguments, one per --secret, in order.
+	// Needed for cmd: and the other providers. Default: each by its source.
+	// +optional
+	secretName []string,
 ) *Slipway {
 	return &Slipway{
 		Source:           source,
@@ -104,6 +118,8 @@ func New(
 		RegistryUsername: registryUsername,
 		RegistryPassword: registryPassword,
 		TrivyDb:          trivyDb,
+		Secret:           secret,
+		SecretName:       secretName,
 	}
 }
 
@@ -182,6 +198,7 @@ func (m *Slipway) Test(
 	if err != nil {
 		return nil, err
 	}
+	defer eng.done(&err)
 	if container != nil {
 		if len(plan.Images) > 1 {
 			return nil, fmt.Errorf("--container: this run has %d images: give --ref NAME=REF for each instead", len(plan.Images))
@@ -239,6 +256,7 @@ func (m *Slipway) Promote(
 	if err != nil {
 		return nil, err
 	}
+	defer eng.done(&err)
 	client, err := m.registryClient(ctx, eng.registryHost != "")
 	if err != nil {
 		return nil, err
@@ -517,18 +535,6 @@ func (m *Slipway) dockerImage(cfg *config.Config, platform string, buildArgs []s
 		opts.BuildArgs = append(opts.BuildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
 	}
 	return m.Source.Directory(cfg.Build.Context).DockerBuild(opts), nil
-}
-
-// redactor hides the registry password in every log tail a report keeps.
-func (m *Slipway) redactor(ctx context.Context) func(string) string {
-	if m.RegistryPassword == nil {
-		return nil
-	}
-	pw, err := m.RegistryPassword.Plaintext(ctx)
-	if err != nil || pw == "" {
-		return nil
-	}
-	return func(s string) string { return report.Redact(s, pw) }
 }
 
 // registryFor returns a registry client for ref and, when ref is in the

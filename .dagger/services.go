@@ -94,6 +94,10 @@ func (e *engine) start(ctx context.Context, s flow.Service, before []flow.Servic
 		k, v, _ := strings.Cut(kv, "=")
 		ctr = ctr.WithEnvVariable(k, v)
 	}
+	ctr, err := e.secrets.with(ctr, s.Secrets)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", s.Name, err)
+	}
 	// The engine shares one instance of identical services in a session,
 	// and stop stops it for every user: another call's cells (the checks
 	// of a tests module, a module calling promote twice at once) must

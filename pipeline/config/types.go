@@ -11,7 +11,10 @@
 // a literal ${x}, so a shell command can still use its own variables.
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Version is the only slipway.yaml schema version this build understands.
 const Version = 1
@@ -154,6 +157,11 @@ type Suite struct {
 	Run Command `yaml:"run" json:"run"`
 	// Env adds environment variables; values may reference axes.
 	Env map[string]string `yaml:"env" json:"env"`
+	// Secrets give the command secrets of the call, by name: the key is an
+	// environment variable (API_TOKEN), or an absolute path where the
+	// secret is mounted as a file; the value is the secret's name (see
+	// Secrets). Identical in candidate and baseline cells.
+	Secrets Secrets `yaml:"secrets" json:"secrets"`
 	// Workdir of the command. Default: the image's own.
 	Workdir string `yaml:"workdir" json:"workdir"`
 	// MountSource, when set, mounts the repository's sources at this
@@ -200,7 +208,19 @@ type Runner struct {
 	Ref string `yaml:"ref" json:"ref"`
 	// Build builds the runner from this repository's Dockerfile.
 	Build RunnerBuild `yaml:"build" json:"build"`
+	// Secrets give the runner secrets of the call, as a suite's do.
+	Secrets Secrets `yaml:"secrets" json:"secrets"`
 }
+
+// Secrets maps where a container gets a secret (an environment variable,
+// or an absolute path for a file) to the secret's name. A name is one the
+// call provides (the module's --secret, named by --secret-name or by its
+// source: env:API_TOKEN is API_TOKEN, file:./db-password is db-password).
+type Secrets map[string]string
+
+// IsFile reports whether key (a Secrets key) is a file path, not an
+// environment variable.
+func IsFile(key string) bool { return strings.HasPrefix(key, "/") }
 
 // IsZero reports whether r names no runner: the command runs in the image
 // under test.
@@ -236,6 +256,8 @@ type Service struct {
 	Ports []int `yaml:"ports" json:"ports"`
 	// Env adds environment variables; values may reference axes.
 	Env map[string]string `yaml:"env" json:"env"`
+	// Secrets give the service secrets of the call, as a suite's do.
+	Secrets Secrets `yaml:"secrets" json:"secrets"`
 	// Args replace the image's command (CMD); its entrypoint stays.
 	// Default: the image's own. They may reference axes.
 	Args []string `yaml:"args" json:"args"`

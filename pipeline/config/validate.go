@@ -263,6 +263,16 @@ func (v *validator) suite(suites []Suite, i int, m Matrix, images []string) {
 		}
 		v.refs(keyPath(p+".env", k), s.Env[k], m)
 	}
+	v.secrets(p+".secrets", s.Secrets, s.Env)
+	v.secrets(p+".runner.secrets", s.Runner.Secrets, s.Env)
+	for _, k := range sortedKeys(s.Runner.Secrets) {
+		if _, ok := s.Secrets[k]; ok {
+			v.add(keyPath(p+".runner.secrets", k), "%s is in the suite's secrets too: give it once", k)
+		}
+	}
+	if s.Runner.IsZero() && len(s.Runner.Secrets) > 0 {
+		v.add(p+".runner.secrets", "the suite has no runner (ref or build.target): give the secrets in the suite's secrets")
+	}
 	v.absolute(p+".workdir", s.Workdir)
 	v.absolute(p+".mountSource", s.MountSource)
 	for j, r := range s.Reports {
@@ -305,6 +315,36 @@ func (v *validator) platforms(p, value string) {
 	}
 }
 
+// SecretNameRE is a secret's name, as the module's --secret-name gives it
+// or its source (an environment variable, a file's base name) names it.
+var SecretNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// secrets checks a container's secrets: each key an environment variable
+// name (not also in env, not SLIPWAY_'s own) or an absolute file path,
+// each value a secret name.
+func (v *validator) secrets(p string, secrets Secrets, env map[string]string) {
+	for _, k := range sortedKeys(secrets) {
+		kp := keyPath(p, k)
+		switch {
+		case IsFile(k):
+			if path.Clean(k) != k || k == "/" {
+				v.add(kp, "%q is not a clean absolute file path", k)
+			}
+		case !envNameRE.MatchString(k):
+			v.add(kp, "%q is neither an environment variable name (letters, digits and _) nor an absolute file path", k)
+		case strings.HasPrefix(k, "SLIPWAY_"):
+			v.add(kp, "SLIPWAY_ variables are Slipway's own")
+		default:
+			if _, ok := env[k]; ok {
+				v.add(kp, "%s is in env too: give it in one of them", k)
+			}
+		}
+		if !SecretNameRE.MatchString(secrets[k]) {
+			v.add(kp, "%q is not a secret name (letters, digits, '.', '_' and '-', at most 128)", secrets[k])
+		}
+	}
+}
+
 // serviceNameRE is a DNS label: the host name a service is reached by.
 var serviceNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -339,6 +379,7 @@ func (v *validator) service(p string, s Service, m Matrix, images []string) {
 		}
 		v.refs(keyPath(p+".env", k), s.Env[k], m)
 	}
+	v.secrets(p+".secrets", s.Secrets, s.Env)
 	for j, a := range s.Args {
 		v.refs(index(p+".args", j), a, m)
 	}

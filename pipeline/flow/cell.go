@@ -3,12 +3,14 @@ package flow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
 	"github.com/slipway-ci/slipway/pipeline/report"
 )
@@ -31,10 +33,46 @@ type Exec struct {
 	// Services are started before the command, bound to it by name, and
 	// stopped after it.
 	Services []Service
+	// Secrets are the secrets of the call the command's container gets.
+	Secrets []Secret
 	// Window, when not zero, is how long the command may run: one still
 	// running then is stopped, and its result says Running (the smoke
 	// check of a server). Zero: the command runs to its end.
 	Window time.Duration
+}
+
+// Secret is a secret of the call that a container gets.
+type Secret struct {
+	// Key is where: an environment variable, or an absolute path where the
+	// secret is mounted as a file (config.IsFile).
+	Key string
+	// Name is the secret's name, one the call provides.
+	Name string
+}
+
+// secretsOf lists a config's secrets by key.
+func secretsOf(s config.Secrets) []Secret {
+	var out []Secret
+	for _, k := range slices.Sorted(maps.Keys(s)) {
+		out = append(out, Secret{Key: k, Name: s[k]})
+	}
+	return out
+}
+
+// SecretNames lists the names of the secrets x's containers (its command's
+// and its services') get, each once, sorted.
+func (x Exec) SecretNames() []string {
+	var names []string
+	for _, s := range x.Secrets {
+		names = append(names, s.Name)
+	}
+	for _, svc := range x.Services {
+		for _, s := range svc.Secrets {
+			names = append(names, s.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // ExecResult is what the engine saw. A non-zero exit code is a result, not
@@ -49,6 +87,22 @@ type ExecResult struct {
 	Running bool
 }
 
+// redacted is r with redact applied to its output and every report file,
+// before anything is read from them: a secret a test printed, or wrote
+// into its JUnit file, reaches no report.
+func (r ExecResult) redacted(redact func(string) string) ExecResult {
+	if redact == nil {
+		return r
+	}
+	r.Output = redact(r.Output)
+	files := make(map[string]string, len(r.Files))
+	for p, body := range r.Files {
+		files[p] = redact(body)
+	}
+	r.Files = files
+	return r
+}
+
 // ExecFor returns how the engine runs attempt of cell c.
 func ExecFor(c matrix.Cell, attempt int) Exec {
 	argv := c.Run.Args
@@ -57,7 +111,7 @@ func ExecFor(c matrix.Cell, attempt int) Exec {
 	}
 	env := append(c.EnvList(), "SLIPWAY_ATTEMPT="+strconv.Itoa(attempt), "SLIPWAY_CELL="+c.ID)
 	slices.Sort(env)
-	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports)}
+	return Exec{Argv: slices.Clone(argv), Env: env, Workdir: c.Workdir, MountSource: c.MountSource, Reports: slices.Clone(c.Reports), Secrets: secretsOf(c.Secrets)}
 }
 
 // Outcome turns what the engine saw into the matrix's Outcome: the JUnit
@@ -160,6 +214,7 @@ func TestSubject(ctx context.Context, eng Engine, s Subject, cells []matrix.Cell
 		if err == nil {
 			var r ExecResult
 			if r, err = eng.Exec(ctx, t, x); err == nil {
+				r = r.redacted(opts.Redact)
 				if note != "" {
 					r.Output = note + "\n" + r.Output
 				}

@@ -70,6 +70,8 @@ type Service struct {
 	Env []string
 	// Args replace the image's command; nil keeps it. The entrypoint stays.
 	Args []string
+	// Secrets are the secrets of the call the service gets.
+	Secrets []Secret
 	// HTTP, when set, is a path that must answer 2xx to GET on HTTPPort.
 	HTTP     string
 	HTTPPort int
@@ -115,6 +117,7 @@ func ExecOf(c matrix.Cell, s Subject, attempt int) (Target, Exec, error) {
 			Image:   Target{Role: Sidecar, Ref: s.Ref},
 			Ports:   slices.Clone(s.Ports),
 			Args:    slices.Clone(s.Args),
+			Secrets: secretsOf(s.Secrets),
 			HTTP:    s.Health.HTTP,
 			Exec:    slices.Clone(s.Health.Exec),
 			Timeout: s.Timeout.Std(),

@@ -33,6 +33,8 @@ type Cell struct {
 	Run config.Command
 	// Env with the axes interpolated into the values.
 	Env map[string]string
+	// Secrets are the command's: the suite's and its runner's.
+	Secrets config.Secrets
 	// Workdir, MountSource and Reports are the suite's, as written.
 	Workdir     string
 	MountSource string
@@ -259,7 +261,13 @@ func cell(s config.Suite, axes config.Matrix, vals map[string]string) Cell {
 		Runner:       s.Runner,
 		AllPlatforms: config.OnAllPlatforms(s.Platforms),
 	}
+	if len(s.Secrets)+len(s.Runner.Secrets) > 0 {
+		c.Secrets = config.Secrets{}
+		maps.Copy(c.Secrets, s.Secrets)
+		maps.Copy(c.Secrets, s.Runner.Secrets)
+	}
 	for _, svc := range s.Services {
+		svc.Secrets = maps.Clone(svc.Secrets)
 		svc.Ports = slices.Clone(svc.Ports)
 		svc.Health.Exec = slices.Clone(svc.Health.Exec)
 		if svc.Args != nil {

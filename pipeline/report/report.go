@@ -645,16 +645,3 @@ func Tail(s string, max int) string {
 	}
 	return fmt.Sprintf("[… %d bytes cut]\n", cut) + s[cut:]
 }
-
-// Redact replaces every occurrence of each non-empty secret in s with "***",
-// longest secret first (so a secret containing another is fully hidden).
-func Redact(s string, secrets ...string) string {
-	ss := slices.Clone(secrets)
-	sort.Slice(ss, func(i, j int) bool { return len(ss[i]) > len(ss[j]) })
-	for _, sec := range ss {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
-}

@@ -2,7 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"fmt"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -379,4 +384,57 @@ func TestImagePlatformsBuilt(t *testing.T) {
 			t.Errorf("Markdown lacks %q:\n%s", line, b.String())
 		}
 	}
+}
+
+func TestRedactorForms(t *testing.T) {
+	const secret = `p&ss<w"rd>/ü`
+	r := NewRedactor(secret, "", "file-secret\n")
+	cases := []struct{ name, in string }{
+		{"raw", "token=" + secret},
+		{"json", mustJSON(t, map[string]string{"log": "token=" + secret})},
+		{"xml", `<failure message="` + xmlText(t, secret) + `"/>`},
+		{"query", "https://x/?t=" + url.QueryEscape(secret)},
+		{"base64", base64.StdEncoding.EncodeToString([]byte(secret))},
+		{"base64url", base64.RawURLEncoding.EncodeToString([]byte(secret))},
+		{"file secret without its newline", "read file-secret from disk"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := r.String(tc.in)
+			for _, leak := range []string{secret, "file-secret", base64.StdEncoding.EncodeToString([]byte(secret))} {
+				if strings.Contains(got, leak) {
+					t.Fatalf("%q leaks %q", got, leak)
+				}
+			}
+			if !strings.Contains(got, Redacted) {
+				t.Fatalf("%q: nothing redacted", got)
+			}
+		})
+	}
+	if NewRedactor("", "") != nil || NewRedactor().Func() != nil {
+		t.Fatal("no secrets: want a nil Redactor and a nil Func")
+	}
+	base := errors.New("exec: " + secret)
+	err := r.Error(fmt.Errorf("cell e2e: %w", base))
+	if strings.Contains(err.Error(), secret) || !errors.Is(err, base) {
+		t.Fatalf("Error: %q (Is base: %v)", err, errors.Is(err, base))
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func xmlText(t *testing.T, s string) string {
+	t.Helper()
+	var b strings.Builder
+	if err := xml.EscapeText(&b, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
