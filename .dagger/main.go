@@ -246,8 +246,22 @@ func (m *Slipway) Promote(
 	// Read its decision (files: promotion.json) to fail the job yourself.
 	// +optional
 	noFail bool,
+	// Private key that signs the promotion's attestations, e.g. file:./cosign.key.
+	// ECDSA P-256 or Ed25519 in PEM, or cosign's encrypted key (with
+	// --signing-password). The image then carries a signed in-toto test
+	// result and promotion decision, verified by verify --key and by
+	// cosign verify-attestation.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of an encrypted --signing-key (cosign generate-key-pair), e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signingPassword *dagger.Secret,
 ) (_ *Promotion, err error) {
 	defer keepContext(&err)
+	signer, err := signerOf(ctx, signingKey, signingPassword)
+	if err != nil {
+		return nil, err
+	}
 	cfg, plan, err := m.plan(ctx, "")
 	if err != nil {
 		return nil, err
@@ -276,6 +290,8 @@ func (m *Slipway) Promote(
 		Now:          time.Now().UTC(),
 		RegistryHost: eng.registryHost,
 		Redact:       eng.redact,
+		Signer:       signer,
+		Config:       m.configResource(ctx),
 	})
 	if errors.Is(err, flow.ErrGateBlocked) {
 		if noFail {
@@ -300,9 +316,15 @@ func (m *Slipway) Ci(
 	// Read its decision (files: promotion.json) to fail the job yourself.
 	// +optional
 	noFail bool,
+	// Private key that signs the promotion's attestations (see promote), e.g. file:./cosign.key.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of an encrypted --signing-key, e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signingPassword *dagger.Secret,
 ) (_ *Promotion, err error) {
 	defer keepContext(&err)
-	return m.Promote(ctx, false, noFail)
+	return m.Promote(ctx, false, noFail, signingKey, signingPassword)
 }
 
 // Verify checks a ref's digests, sizes and revision label, and returns its digest.
@@ -324,6 +346,11 @@ func (m *Slipway) Verify(
 	// Require a Slipway promotion record for the digest.
 	// +optional
 	requirePromotion bool,
+	// Public key (PEM, as cosign.pub) whose signed attestations the digest must carry.
+	// A test result and a promotion decision pass, each signed by the key,
+	// about this digest (and, with --revision, that commit).
+	// +optional
+	key *dagger.File,
 ) (_ string, err error) {
 	defer keepContext(&err)
 	if revision == "" {
@@ -337,7 +364,16 @@ func (m *Slipway) Verify(
 	if err != nil {
 		return "", err
 	}
+	var pub string
+	if key != nil {
+		if pub, err = key.Contents(ctx); err != nil {
+			return "", fmt.Errorf("reading --key: %w", err)
+		}
+	}
 	d, err := client.Verify(ctx, runplan.EphemeralRef(ref, host), registry.VerifyOptions{Revision: revision, Full: full, RequirePromotion: requirePromotion})
+	if err == nil && key != nil {
+		_, err = flow.VerifySigned(ctx, client, d, []byte(pub), revision)
+	}
 	if err != nil {
 		return "", runplan.ExplainUnreachable(ref, fmt.Errorf("verify %s: %w", ref, runplan.ForUserErr(err, host)))
 	}

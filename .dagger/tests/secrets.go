@@ -11,9 +11,9 @@ import (
 	"dagger/slipway-tests/internal/dagger"
 )
 
-// Secrets checks that a cell's secrets reach its command (as a variable and
-// as a file) and its service, and leave no trace in what the run keeps.
+// Secrets checks that secrets reach a cell and leave no trace in its report.
 //
+// They reach its command (as a variable and as a file) and its service.
 // The suite's command proves it got each value by its hash (the config
 // holds hashes only), then prints the token, its base64, and writes it into
 // its JUnit file. The report's JSON, Markdown and JUnit must hold none of

@@ -324,7 +324,7 @@ func (m *Depender) Use(ctx context.Context) error {
 			if err := os.WriteFile(filepath.Join(dir, "dagger.json"), []byte(cfg), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dagger/depender\n\ngo 1.26\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dagger/depender\n\ngo 1.26\n\n"+sdkPins(t)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			m, err := Generate(t.Context(), dir, schema, t.TempDir())

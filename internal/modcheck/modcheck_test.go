@@ -212,7 +212,11 @@ func TestCheckBitesOnLoad(t *testing.T) {
 	t.Run("go.mod requiring dagger.io/dagger", func(t *testing.T) {
 		t.Parallel()
 		ctx := copyContextOf(t, map[string]string{
-			".dagger/go.mod": "module dagger/slipway\n\ngo 1.26.1\n\nrequire (\n\tdagger.io/dagger v0.21.8\n\tgithub.com/slipway-ci/slipway v0.0.0\n)\n\nreplace github.com/slipway-ci/slipway => ../\n",
+			// The SDK's dependencies pinned (sdkPins) as `// indirect`, as a
+			// tidy go.mod importing only dagger.io/dagger lists them; the
+			// generated code imports genqlient and querybuilder directly,
+			// so the codegen still rewrites their lines.
+			".dagger/go.mod": "module dagger/slipway\n\ngo 1.26.1\n\nrequire (\n\tdagger.io/dagger v0.21.8\n\tgithub.com/slipway-ci/slipway v0.0.0\n)\n\n" + sdkPins(t) + "\nreplace github.com/slipway-ci/slipway => ../\n",
 		})
 		err := Check(t.Context(), ctx, schema)
 		var de *DriftError

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/slipway-ci/slipway/pipeline/attest"
 	"github.com/slipway-ci/slipway/pipeline/config"
 	"github.com/slipway-ci/slipway/pipeline/gate"
 	"github.com/slipway-ci/slipway/pipeline/matrix"
@@ -90,6 +91,13 @@ type PromoteOptions struct {
 	Scan config.Scan
 	// ScanIgnore is the parsed ignore file; nil for none.
 	ScanIgnore *scan.IgnoreList
+	// Signer, when set, signs the promotion: an in-toto test-result and
+	// Slipway's promotion decision, as DSSE envelopes attached to the image
+	// before any tag moves (see attach). Nil: the promotion record only.
+	Signer *attest.Signer
+	// Config is the config file the run read (name and sha256 digest), for
+	// the test-result attestation's configuration; nil for the defaults.
+	Config *attest.Resource
 }
 
 // scanning reports whether o asks for the images to be scanned.
@@ -276,6 +284,9 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 		floating = p.Floating()
 	}
 	promote := func(src name.Digest) (*registry.PromoteResult, error) {
+		if err := o.attach(ctx, out, p.Repository, src, append(p.Immutable(), floating...)); err != nil {
+			return nil, err
+		}
 		return o.Registry.Promote(ctx, registry.PromoteRequest{
 			Source:   src,
 			To:       to,

@@ -276,7 +276,16 @@ func promoteImages(ctx context.Context, o PromoteOptions, out *Promotion, baseli
 			return err
 		}
 	}
-	res, err := o.Registry.PromoteAll(ctx, reqs)
+	// Every image's attestations are attached before any tag moves.
+	promoteAll := func() (*registry.GroupResult, error) {
+		for i, r := range reqs {
+			if err := o.attach(ctx, out, p.Images[i].Repository, r.Source, append(p.Immutable(), floating...)); err != nil {
+				return nil, fmt.Errorf("image %s: %w", p.Images[i].Name, err)
+			}
+		}
+		return o.Registry.PromoteAll(ctx, reqs)
+	}
+	res, err := promoteAll()
 	if holders, ok := o.groupWinner(ctx, err); ok {
 		// Another run of this revision (a re-run, or a tag push beside a
 		// branch push) published and promoted the group first: promote its
@@ -287,7 +296,7 @@ func promoteImages(ctx context.Context, o PromoteOptions, out *Promotion, baseli
 		}
 		out.Published, out.Reused = out.Images[0].Published, true
 		if err = settleReuse(ctx); err == nil {
-			res, err = o.Registry.PromoteAll(ctx, reqs)
+			res, err = promoteAll()
 		}
 	}
 	if res != nil {

@@ -234,7 +234,8 @@ func sortOutcomes(os []Outcome) {
 }
 
 // neededBy maps each digest to the digests that need it: indexes listing
-// it, and referrers (and fallback indexes) pointing at it as subject.
+// it, and referrers (and fallback indexes, cosign's tagged images)
+// pointing at it as subject.
 func neededBy(f *Facts) map[v1.Hash][]v1.Hash {
 	needs := make(map[v1.Hash][]v1.Hash)
 	for _, d := range f.sortedDigests() {
@@ -246,7 +247,7 @@ func neededBy(f *Facts) map[v1.Hash][]v1.Hash {
 			needs[*m.Subject] = append(needs[*m.Subject], d)
 		}
 		for _, t := range m.Tags {
-			if s, ok := FallbackSubject(t); ok {
+			if s, ok := subjectTag(t); ok {
 				needs[s] = append(needs[s], d)
 			}
 		}

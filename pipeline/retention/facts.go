@@ -63,7 +63,8 @@ type Manifest struct {
 	// Blobs are the config and layers of an image manifest.
 	Blobs []Blob
 	// Tags pointing at this digest, including referrers fallback tags
-	// (sha256-<hex>), which Plan never matches with a rule.
+	// (sha256-<hex>) and cosign's (sha256-<hex>.sig|att|sbom), which Plan
+	// never matches with a rule.
 	Tags []string
 	// TagAges holds the age of each tag in Tags.
 	TagAges map[string]Age
@@ -132,7 +133,10 @@ func (f *Facts) sortedDigests() []v1.Hash {
 	return ds
 }
 
-var fallbackTagRE = regexp.MustCompile(`^sha256-[0-9a-f]{64}$`)
+var (
+	fallbackTagRE = regexp.MustCompile(`^sha256-[0-9a-f]{64}$`)
+	cosignTagRE   = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
+)
 
 // FallbackSubject returns the subject digest of a referrers fallback tag
 // (sha256-<hex>); such tags belong to their subject and no rule matches them.
@@ -142,6 +146,29 @@ func FallbackSubject(tag string) (v1.Hash, bool) {
 	}
 	h, err := v1.NewHash(strings.Replace(tag, "-", ":", 1))
 	return h, err == nil
+}
+
+// CosignSubject returns the subject digest of cosign's signature,
+// attestation or SBOM tag (sha256-<hex>.sig, .att, .sbom). Like fallback
+// tags they belong to their subject: no rule matches them, they stay while
+// it stays and go when it goes. (cosign may keep them in another
+// repository, COSIGN_REPOSITORY: there their subject is absent, and they
+// stay.)
+func CosignSubject(tag string) (v1.Hash, bool) {
+	if !cosignTagRE.MatchString(tag) {
+		return v1.Hash{}, false
+	}
+	h, err := v1.NewHash(strings.Replace(tag[:len("sha256-")+64], "-", ":", 1))
+	return h, err == nil
+}
+
+// subjectTag returns the subject of a tag that belongs to a digest, not
+// to a user: a referrers fallback tag or a cosign tag.
+func subjectTag(tag string) (v1.Hash, bool) {
+	if h, ok := FallbackSubject(tag); ok {
+		return h, true
+	}
+	return CosignSubject(tag)
 }
 
 // ResolveAge picks the best age for a tag: the promotion record, then the

@@ -162,6 +162,9 @@ func checkItem(it Item) error {
 		if _, ok := FallbackSubject(it.Tag); ok {
 			return fmt.Errorf("tag %q is a referrers fallback tag, never untagged alone", it.Tag)
 		}
+		if _, ok := CosignSubject(it.Tag); ok {
+			return fmt.Errorf("tag %q is cosign's tag of its subject, never untagged alone", it.Tag)
+		}
 	default:
 		return fmt.Errorf("unknown action %q", it.Action)
 	}

@@ -161,7 +161,7 @@ func Evaluate(now time.Time, p *Policy, f *Facts, in Inputs) *Plan {
 			s.referrers[*m.Subject] = append(s.referrers[*m.Subject], d)
 		}
 		for _, t := range m.Tags {
-			if subj, ok := FallbackSubject(t); ok {
+			if subj, ok := subjectTag(t); ok {
 				s.fallbacks[subj] = append(s.fallbacks[subj], d)
 			}
 		}
@@ -180,11 +180,12 @@ func Evaluate(now time.Time, p *Policy, f *Facts, in Inputs) *Plan {
 	return out
 }
 
-// realTags are a manifest's tags minus referrers fallback tags.
+// realTags are a manifest's tags minus those that belong to a subject
+// (referrers fallback tags, cosign's tags).
 func realTags(m *Manifest) []string {
 	var ts []string
 	for _, t := range m.Tags {
-		if _, ok := FallbackSubject(t); !ok {
+		if _, ok := subjectTag(t); !ok {
 			ts = append(ts, t)
 		}
 	}
@@ -415,8 +416,8 @@ func (s *state) keep(d v1.Hash, why Reason) {
 }
 
 // propagate spreads keeping along reachability: a kept index keeps its
-// children, a kept subject its referrers and fallback index, a kept
-// referrer its subject.
+// children, a kept subject its referrers, fallback index and cosign tags,
+// a kept referrer or cosign tag its subject.
 func (s *state) propagate() {
 	var queue []v1.Hash
 	for d := range s.kept {
@@ -451,6 +452,11 @@ func (s *state) propagate() {
 		}
 		if m.Subject != nil {
 			add(*m.Subject, Reason{Code: KeptSubject, Text: "subject of kept referrer " + short(d)})
+		}
+		for _, t := range m.Tags {
+			if subj, ok := CosignSubject(t); ok {
+				add(subj, Reason{Code: KeptSubject, Text: "subject of kept " + t})
+			}
 		}
 	}
 }
@@ -509,6 +515,12 @@ func (s *state) orphan(d v1.Hash) (Reason, bool) {
 			if _, there := s.f.Manifests[subj]; there {
 				return Reason{Code: BySubject, Text: "referrers index of " + short(subj) + ", which goes"}, false
 			}
+		}
+		if subj, ok := CosignSubject(t); ok {
+			if _, there := s.f.Manifests[subj]; there {
+				return Reason{Code: BySubject, Text: "cosign's " + t[strings.LastIndex(t, ".")+1:] + " tag of " + short(subj) + ", which goes"}, false
+			}
+			return Reason{Code: KeptSubject, Text: t + " is cosign's tag of " + short(subj) + ", which is not in this repository (signatures kept apart)"}, true
 		}
 	}
 	if m.Subject != nil {
@@ -706,7 +718,7 @@ func (s *state) summary(p *Plan, deleted map[v1.Hash]Reason) Summary {
 	for d, m := range s.f.Manifests {
 		classes := make(map[string]bool)
 		for _, t := range m.Tags {
-			switch _, fb := FallbackSubject(t); {
+			switch _, fb := subjectTag(t); {
 			case fb:
 				classes["referrers"] = true
 			default:
