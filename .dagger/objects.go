@@ -82,6 +82,10 @@ type Promotion struct {
 	DryRun bool
 	// Each image of a run of several (the config's images section); empty for one image.
 	Images []*PromotedImage
+	// Predicate types of the signed attestations attached (--signing-key); empty unsigned.
+	Attested []string
+	// The in-toto test-result predicate of the candidate's run (JSON), for cosign attest --predicate.
+	TestResult string
 	// +private
 	JSONText string
 	// +private
@@ -105,6 +109,8 @@ func newPromotion(p *flow.Promotion, registryHost string) (*Promotion, error) {
 		Published:    user(p.Published),
 		Baseline:     p.BaselineDigest,
 		DryRun:       p.DryRun,
+		Attested:     p.Attested,
+		TestResult:   string(p.TestResult),
 		JSONText:     user(rendered.JSON),
 		MarkdownText: user(rendered.Markdown),
 		JUnitText:    user(rendered.JUnit),

@@ -35,11 +35,23 @@ func (t *SlipwayTests) SignedPromotion(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := readPromotion(ctx, s.slipway("signed", "base", "unit").Promote(dagger.SlipwayPromoteOpts{
+	sp := s.slipway("signed", "base", "unit").Promote(dagger.SlipwayPromoteOpts{
 		SigningKey: dag.SetSecret(s.ns+"-signing-key", priv),
-	}))
+	})
+	p, err := readPromotion(ctx, sp)
 	if err != nil {
 		return fmt.Errorf("a signed promotion: %w", err)
+	}
+	attested, err := sp.Attested(ctx)
+	if err != nil {
+		return err
+	}
+	want := []string{"https://in-toto.io/attestation/test-result/v0.1", "https://github.com/slipway-ci/slipway/attestation/promotion/v1"}
+	if strings.Join(attested, " ") != strings.Join(want, " ") {
+		return fmt.Errorf("attested %v, want %v", attested, want)
+	}
+	if tr, err := sp.TestResult(ctx); err != nil || !strings.Contains(tr, `"result":"PASSED"`) {
+		return fmt.Errorf("the promotion's test result %q (%v), want a PASSED predicate", tr, err)
 	}
 	digest, err := p.expectPublished(s, "signed")
 	if err != nil {

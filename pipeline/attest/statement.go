@@ -118,6 +118,17 @@ func TestResultStatement(subject Subject, tr TestResult) ([]byte, error) {
 	return b, nil
 }
 
+// TestResultPredicate returns the test-result predicate alone, as
+// deterministic JSON: what `cosign attest --predicate FILE --type
+// https://in-toto.io/attestation/test-result/v0.1` puts in its statement.
+func TestResultPredicate(tr TestResult) ([]byte, error) {
+	pred, err := testResultStruct(tr)
+	if err != nil {
+		return nil, fmt.Errorf("making test-result predicate: %w", err)
+	}
+	return marshalCompact(pred)
+}
+
 // PromotionStatement returns the statement that the gate decided p about
 // subject, as deterministic JSON.
 func PromotionStatement(subject Subject, p Promotion) ([]byte, error) {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,17 +21,7 @@ func (o PromoteOptions) sign(ctx context.Context, out *Promotion, repo string, s
 		return nil, nil
 	}
 	subject := attest.Subject{Name: repo, Digest: src.DigestStr()}
-	tr := testResultOf(out.Candidate)
-	if o.Config != nil {
-		tr.Configuration = append(tr.Configuration, *o.Config)
-	}
-	if rev := o.Plan.Context.Revision; rev != "" {
-		tr.Configuration = append(tr.Configuration, attest.Resource{Name: "revision", Digest: map[string]string{"gitCommit": rev}})
-	}
-	if run := o.Plan.Context.RunID; run != "" || len(tr.Configuration) == 0 {
-		tr.Configuration = append(tr.Configuration, attest.Resource{Name: "run " + run})
-	}
-	trs, err := attest.TestResultStatement(subject, tr)
+	trs, err := attest.TestResultStatement(subject, o.testResult(out))
 	if err != nil {
 		return nil, fmt.Errorf("the test-result attestation: %w", err)
 	}
@@ -71,7 +62,38 @@ func (o PromoteOptions) attach(ctx context.Context, out *Promotion, repo string,
 	if err := o.Registry.AttachAttestations(ctx, src, atts); err != nil {
 		return fmt.Errorf("attaching the signed attestations to %s: %w", src, err)
 	}
+	out.Attested = nil
+	for _, a := range atts {
+		out.Attested = append(out.Attested, a.PredicateType)
+	}
 	return nil
+}
+
+// testResult is the in-toto test result of the candidate's run: its cases
+// (testResultOf), configured by the config file, the revision and the run.
+func (o PromoteOptions) testResult(out *Promotion) attest.TestResult {
+	tr := testResultOf(out.Candidate)
+	if o.Config != nil {
+		tr.Configuration = append(tr.Configuration, *o.Config)
+	}
+	if rev := o.Plan.Context.Revision; rev != "" {
+		tr.Configuration = append(tr.Configuration, attest.Resource{Name: "revision", Digest: map[string]string{"gitCommit": rev}})
+	}
+	if run := o.Plan.Context.RunID; run != "" || len(tr.Configuration) == 0 {
+		tr.Configuration = append(tr.Configuration, attest.Resource{Name: "run " + run})
+	}
+	return tr
+}
+
+// testResultPredicate is the test-result predicate of the candidate's run
+// as JSON, for the promotion's output (cosign attest --predicate), nil
+// when it cannot be made.
+func (o PromoteOptions) testResultPredicate(out *Promotion) json.RawMessage {
+	b, err := attest.TestResultPredicate(o.testResult(out))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // testResultOf is the in-toto test result of a report: each case by its

@@ -124,6 +124,14 @@ type Promotion struct {
 	// Undone are the floating tags moved back because a later image of
 	// the run could not be promoted (all or nothing).
 	Undone []string `json:"undone,omitempty"`
+	// Attested are the predicate types of the signed attestations attached
+	// to the published image (PromoteOptions.Signer); none unsigned.
+	Attested []string `json:"attested,omitempty"`
+	// TestResult is the in-toto test-result predicate of the candidate's
+	// run (https://in-toto.io/attestation/test-result/v0.1), as signed
+	// with a Signer: for `cosign attest --predicate` where the promotion is
+	// signed another way (keyless, in the CI job).
+	TestResult json.RawMessage `json:"testResult,omitempty"`
 }
 
 // Markdown renders the decision and the candidate's report.
@@ -244,6 +252,7 @@ func Promote(ctx context.Context, o PromoteOptions) (*Promotion, error) {
 	report.AlignNotRun(out.Candidate, out.Baseline)
 
 	out.Decision = gate.Decide(p.Gate, out.Candidate, out.Baseline)
+	out.TestResult = o.testResultPredicate(out)
 	if len(missing) > 0 {
 		addReasons(&out.Decision, noBaselineReasons(p, missing)...)
 	}
