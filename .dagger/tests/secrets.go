@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -17,9 +18,10 @@ import (
 // The suite's command proves it got each value by its hash (the config
 // holds hashes only), then prints the token, its base64, and writes it into
 // its JUnit file. The report's JSON, Markdown and JUnit must hold none of
-// it. The secrets are made with setSecret, which the engine keys by name:
-// a second run with the token changed under the same name must fail, not
-// come from the cache as the first run's pass. A run that does not give a
+// it. A second run with the same values comes from the cache. The secrets
+// are made with setSecret, which the engine keys by name: a run with the
+// token changed under the same name must fail, not come from the cache as
+// the first run's pass. A run that does not give a
 // secret the config names fails before anything runs, naming it.
 //
 // +check
@@ -60,6 +62,13 @@ func (t *SlipwayTests) Secrets(ctx context.Context) error {
 		return err
 	}
 
+	// The same values again, in another run: the cell comes from the
+	// cache (its exec's uuid is the first run's).
+	again := run("again", secrets(token), names)
+	if err := expectCachedCell(ctx, rep, again, "secret"); err != nil {
+		return fmt.Errorf("unchanged secrets must keep the cache: %w", err)
+	}
+
 	rep = run("changed", secrets(token+"-rotated"), names)
 	if cells, err = rep.Cells(ctx); err != nil {
 		return fmt.Errorf("test with a changed token: %w", err)
@@ -85,6 +94,7 @@ func (s scenario) secretsConfig(token, license, dbPassword string) string {
 		`mkdir -p /out`,
 		`tok=$(printf %s "$API_TOKEN" | sha256sum | cut -c1-64)`,
 		`lic=$(sha256sum </run/secrets/license | cut -c1-64)`,
+		`echo "exec $(cat /proc/sys/kernel/random/uuid)"`,
 		`echo "token is $API_TOKEN"`,
 		`printf %s "$API_TOKEN" | base64`,
 		`result=""; test "$tok-$lic" = "` + hash(token) + `-` + hash(license) + `" || result="<failure message=\"token $API_TOKEN\">$API_TOKEN</failure>"`,
@@ -107,6 +117,44 @@ func (s scenario) secretsConfig(token, license, dbPassword string) string {
 	b.WriteString("          secrets: {DB_PASSWORD: db-password}\n")
 	b.WriteString("scan:\n  mode: \"off\"\nsmoke:\n  mode: \"off\"\n")
 	return b.String()
+}
+
+// expectCachedCell checks that cell ran once for both reports: its log
+// tail (which prints a uuid of its exec) is the same in both.
+func expectCachedCell(ctx context.Context, first, second *dagger.SlipwayTestReport, cell string) error {
+	tail := func(rep *dagger.SlipwayTestReport) (string, error) {
+		text, err := rep.JSON(ctx)
+		if err != nil {
+			return "", err
+		}
+		var r struct {
+			Cells []struct {
+				ID      string `json:"id"`
+				LogTail string `json:"logTail"`
+			} `json:"cells"`
+		}
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			return "", err
+		}
+		for _, c := range r.Cells {
+			if c.ID == cell && strings.Contains(c.LogTail, "exec ") {
+				return c.LogTail, nil
+			}
+		}
+		return "", fmt.Errorf("no cell %s with an exec uuid in %s", cell, text)
+	}
+	a, err := tail(first)
+	if err != nil {
+		return err
+	}
+	b, err := tail(second)
+	if err != nil {
+		return err
+	}
+	if a != b {
+		return fmt.Errorf("cell %s ran again:\n%s\n---\n%s", cell, a, b)
+	}
+	return nil
 }
 
 // expectNoTrace checks that the report's JSON, Markdown and JUnit hold no

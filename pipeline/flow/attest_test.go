@@ -190,3 +190,62 @@ func TestCosignVerifiesSignedPromotion(t *testing.T) {
 		t.Errorf("cosign verified the promotion with another key:\n%s", out)
 	}
 }
+
+// TestPromoteImagesSigned: in a run of several images, each image gets its
+// own signed attestations before the group's tags move; when one image's
+// cannot be written, no image's tag moves.
+func TestPromoteImagesSigned(t *testing.T) {
+	t.Parallel()
+	signer, pub := testKey(t)
+	for _, tt := range []struct {
+		name  string
+		fault bool
+	}{{"both signed", false}, {"rpcnode's attestations not written", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := registrytest.New(t)
+			proxy := registrytest.NewFaultProxy(t, strings.TrimSuffix(reg.Ref("x"), "/x"), 1)
+			if tt.fault {
+				if err := proxy.SetRules(&registrytest.Rule{Method: "PUT", Path: `/acme/rpcnode/manifests/sha256-[0-9a-f]+\.att$`, Fault: registrytest.Status, Status: 500}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := clusterConfig(proxy.Host())
+			plan, err := runplan.New(cfg, gitctx.Context{Revision: rev, RunID: "53"}, time.Now(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bases := make([]string, 2)
+			for i, im := range plan.Images {
+				bases[i] = registrytest.PushImage(t, im.Repository+":stable", registrytest.ImageSpec{}).DigestStr()
+			}
+			client, err := registry.New(registry.WithFastBackoff())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Promote(context.Background(), PromoteOptions{Plan: plan, Test: cfg.Test, Registry: client, Engine: &clusterEngine{t: t}, Now: time.Now(), Signer: signer})
+			if tt.fault {
+				if err == nil || !strings.Contains(err.Error(), "image rpcnode: attaching the signed attestations") {
+					t.Fatalf("error %v, want rpcnode's attach", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			for i, im := range plan.Images {
+				stable, _ := registrytest.Head(t, im.Repository+":stable")
+				if tt.fault {
+					if stable.DigestStr() != bases[i] {
+						t.Errorf("%s: stable moved to %s with rpcnode unsigned", im.Name, stable)
+					}
+					continue
+				}
+				if !strings.HasSuffix(out.Images[i].Published, "@"+stable.DigestStr()) {
+					t.Errorf("%s: stable %s, want %s", im.Name, stable, out.Images[i].Published)
+				}
+				if _, err := VerifySigned(context.Background(), client, stable, pub, rev); err != nil {
+					t.Errorf("%s: %v", im.Name, err)
+				}
+			}
+		})
+	}
+}
