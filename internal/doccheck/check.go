@@ -42,7 +42,14 @@ var daggerFlags = map[string]bool{
 	"i": false, "interactive": false, "E": false, "no-exit": false, "W": false, "web": false,
 }
 
-func isElision(w string) bool { return w == "…" || w == "..." }
+// isElision reports whether w stands for words an invocation leaves out:
+// "…", or a bash array's expansion ("${secrets[@]}": optional flags a
+// script builds, whose names the documented recipes spell out and this
+// check sees there).
+func isElision(w string) bool { return w == "…" || w == "..." || arrayExpansion.MatchString(w) }
+
+// arrayExpansion is a bash array's expansion, its quotes already removed.
+var arrayExpansion = regexp.MustCompile(`^\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}$`)
 
 // CheckDagger checks a `dagger … call …` invocation against the schema:
 // Dagger's own flags and constructor arguments before the function, then

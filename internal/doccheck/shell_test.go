@@ -156,3 +156,14 @@ func TestParseFlagDefaults(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestIsElision(t *testing.T) {
+	for w, want := range map[string]bool{
+		"…": true, "...": true, "${secrets[@]}": true, "${signing[@]}": true,
+		"${secrets[0]}": false, "$secrets": false, "--secret": false, "ci": false, "${x[@]}y": false,
+	} {
+		if got := isElision(w); got != want {
+			t.Errorf("isElision(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
