@@ -55,12 +55,17 @@ type engine struct {
 // unless build is false (a test of refs or a container given), and, for a
 // promotion to the ephemeral registry, starts the registry service; a test
 // that reads no ref from it leaves it stopped.
-func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (*engine, error) {
+func (m *Slipway) engine(ctx context.Context, cfg *config.Config, plan *runplan.Plan, promote, build bool) (_ *engine, err error) {
 	cfg = firstImage(cfg)
 	secrets, err := m.secrets(ctx, plan.Cells)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			secrets.cleanup() // no engine: done will not run
+		}
+	}()
 	e := &engine{m: m, cfg: cfg, plan: plan, fromSource: build, secrets: secrets, redact: secrets.redact.Func(), instance: rand.Text()}
 	if build {
 		ctr, err := m.image(ctx, cfg, cfg.Build.Platforms[0], nil)

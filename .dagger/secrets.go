@@ -37,8 +37,13 @@ type callSecrets struct {
 // value, as looked up when it is made, so each value is written to a
 // private file of this call's runtime container (tmpfs where there is
 // one) and made again from it; the file is removed when the call ends.
-func (m *Slipway) secrets(ctx context.Context, cells []matrix.Cell) (*callSecrets, error) {
+func (m *Slipway) secrets(ctx context.Context, cells []matrix.Cell) (_ *callSecrets, err error) {
 	cs := &callSecrets{byName: map[string]*dagger.Secret{}}
+	defer func() {
+		if err != nil {
+			cs.cleanup()
+		}
+	}()
 	values := []string{}
 	if m.RegistryPassword != nil {
 		pw, err := m.RegistryPassword.Plaintext(ctx)
