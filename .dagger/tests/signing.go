@@ -17,8 +17,9 @@ import (
 //
 // verify --key accepts the promoted digest with the signing key's public
 // key (and its revision), and refuses it with another key, with another
-// revision, and an image promoted without a key. The key pair is made
-// here (ECDSA P-256, PKCS #8 PEM, as cosign reads it).
+// revision, and an image promoted without a key. One key pair is made
+// here (ECDSA P-256, PKCS #8 PEM); the other is cosign's encrypted key
+// (testdata/cosign), with its password.
 //
 // +check
 // +cache="session"
@@ -78,6 +79,9 @@ func (t *SlipwayTests) SignedPromotion(ctx context.Context) error {
 			return fmt.Errorf("verify --key with %s: error %v, want one that says %q", tt.what, err, tt.want)
 		}
 	}
+	if err := s.cosignKeyPromotion(ctx); err != nil {
+		return err
+	}
 	unsigned, err := readPromotion(ctx, s.slipway("unsigned", "fixed", "unit").Promote())
 	if err != nil {
 		return fmt.Errorf("an unsigned promotion: %w", err)
@@ -89,6 +93,45 @@ func (t *SlipwayTests) SignedPromotion(ctx context.Context) error {
 	err = verify("verify-unsigned", repository+"@"+udigest, pub, s.revision("unsigned"))
 	if err == nil || !strings.Contains(err.Error(), "no attestation signed by this key") {
 		return fmt.Errorf("verify --key of an unsigned promotion: error %v, want it refused", err)
+	}
+	return nil
+}
+
+// cosignKeyPromotion signs a promotion with the key cosign generate-key-pair
+// wrote (testdata/cosign, encrypted), as the documented recipe does, and
+// verifies it with cosign.pub; with a wrong password the promotion fails
+// before anything runs, naming --signing-key.
+func (s scenario) cosignKeyPromotion(ctx context.Context) error {
+	dir := dag.CurrentModule().Source().Directory("testdata/cosign")
+	key, err := dir.File("cosign.key").Contents(ctx)
+	if err != nil {
+		return err
+	}
+	pub, err := dir.File("cosign.pub").Contents(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.slipway("cosign-wrong", "base", "unit").Promote(dagger.SlipwayPromoteOpts{
+		SigningKey: dag.SetSecret(s.ns+"-cosign-key", key), SigningPassword: dag.SetSecret(s.ns+"-cosign-wrong", "not-the-password"),
+	}).Decision(ctx)
+	if err == nil || !strings.Contains(err.Error(), "--signing-key") || strings.Contains(err.Error(), "not-the-password") {
+		return fmt.Errorf("a promotion with a wrong --signing-password: error %v, want one naming --signing-key, without the password", err)
+	}
+	p, err := readPromotion(ctx, s.slipway("cosign-signed", "base", "unit").Promote(dagger.SlipwayPromoteOpts{
+		SigningKey: dag.SetSecret(s.ns+"-cosign-key", key), SigningPassword: dag.SetSecret(s.ns+"-cosign-password", "slipway-test-only"),
+	}))
+	if err != nil {
+		return fmt.Errorf("a promotion signed with cosign's encrypted key: %w", err)
+	}
+	digest, err := p.expectPublished(s, "cosign-signed")
+	if err != nil {
+		return err
+	}
+	_, err = s.slipway("verify-cosign", "base", "unit").Verify(ctx, repository+"@"+digest, dagger.SlipwayVerifyOpts{
+		Revision: s.revision("cosign-signed"), Key: dag.File("cosign.pub", pub),
+	})
+	if err != nil {
+		return fmt.Errorf("verify --key cosign.pub of a promotion signed with cosign.key: %w", err)
 	}
 	return nil
 }
