@@ -100,6 +100,9 @@ func TestPromoteSigned(t *testing.T) {
 	if !ok || !strings.HasSuffix(out.Published, "@"+stable.DigestStr()) {
 		t.Fatalf("stable = %v, want the published %s", stable, out.Published)
 	}
+	if md := out.Markdown(); !strings.Contains(md, "Signed: "+attest.TestResultType+" and "+attest.PromotionType+" attached") {
+		t.Errorf("the summary does not say the promotion is signed:\n%s", md)
+	}
 	v, err := VerifySigned(context.Background(), client, stable, pub, rev)
 	if err != nil {
 		t.Fatalf("VerifySigned: %v", err)

@@ -147,6 +147,9 @@ func (p *Promotion) Markdown() string {
 			b.WriteString("- " + l + "\n")
 		}
 	}
+	if len(p.Attested) > 0 {
+		fmt.Fprintf(&b, "\nSigned: %s attached to the image (verify with `slipway verify --key cosign.pub` or `cosign verify-attestation`).\n", strings.Join(p.Attested, " and "))
+	}
 	return b.String()
 }
 
