@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"dagger/slipway/internal/dagger"
 
@@ -31,19 +32,10 @@ func signerOf(ctx context.Context, key, password *dagger.Secret) (*attest.Signer
 	}
 	s, err := attest.ParsePrivateKey([]byte(pem), pw)
 	if err != nil {
-		return nil, &argError{arg: "--signing-key", err: err}
+		return nil, fmt.Errorf("--signing-key: %w", err)
 	}
 	return s, nil
 }
-
-// argError is a bad argument, named.
-type argError struct {
-	arg string
-	err error
-}
-
-func (e *argError) Error() string { return e.arg + ": " + e.err.Error() }
-func (e *argError) Unwrap() error { return e.err }
 
 // configResource is the config file the run reads, by path and sha256
 // digest, for the test-result attestation; nil for the defaults (no file).

@@ -59,22 +59,6 @@ func secretsOf(s config.Secrets) []Secret {
 	return out
 }
 
-// SecretNames lists the names of the secrets x's containers (its command's
-// and its services') get, each once, sorted.
-func (x Exec) SecretNames() []string {
-	var names []string
-	for _, s := range x.Secrets {
-		names = append(names, s.Name)
-	}
-	for _, svc := range x.Services {
-		for _, s := range svc.Secrets {
-			names = append(names, s.Name)
-		}
-	}
-	slices.Sort(names)
-	return slices.Compact(names)
-}
-
 // ExecResult is what the engine saw. A non-zero exit code is a result, not
 // an error.
 type ExecResult struct {

@@ -52,7 +52,7 @@ type RunOptions struct {
 	// Now is the clock for durations; nil means time.Now.
 	Now func() time.Time
 	// Redact, when set, is applied to every log tail and reason a result
-	// keeps (e.g. func(s string) string { return report.Redact(s, token) }).
+	// keeps (e.g. report.NewRedactor(token).Func()).
 	Redact func(string) string
 }
 

@@ -305,7 +305,7 @@ func TestRunOrderAndClock(t *testing.T) {
 			t.Errorf("%s: log tail of %d bytes", r.ID, len(r.LogTail))
 		}
 	}
-	red := Run(context.Background(), makeCells(1), RunOptions{Redact: func(s string) string { return report.Redact(s, "s3cr3t") }},
+	red := Run(context.Background(), makeCells(1), RunOptions{Redact: report.NewRedactor("s3cr3t").Func()},
 		func(context.Context, Cell, int) (Outcome, error) {
 			return Outcome{ExitCode: 1, Log: "login -p s3cr3t failed"}, errors.New("push with s3cr3t: denied")
 		})

@@ -91,12 +91,6 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// Redact replaces every occurrence of each non-empty secret in s (and its
-// escaped forms, see Redactor) with Redacted.
-func Redact(s string, secrets ...string) string {
-	return NewRedactor(secrets...).String(s)
-}
-
 // jsonEscaped is s as it appears inside a JSON string, with Go's HTML
 // escaping (<, > and & as \u003c…), as encoding/json writes it.
 func jsonEscaped(s string) string {

@@ -179,7 +179,7 @@ func TestTail(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	t.Parallel()
-	got := Redact("token=hunter2hunter2 short=hunter2", "hunter2", "hunter2hunter2", "")
+	got := NewRedactor("hunter2", "hunter2hunter2", "").String("token=hunter2hunter2 short=hunter2")
 	if got != "token=*** short=***" {
 		t.Errorf("Redact = %q", got)
 	}
